@@ -1,0 +1,86 @@
+/* packet.h - bounds-checked parser for what NFQUEUE and captures hand over.
+ *
+ * Input is untrusted bytes.  Every load is a memcpy-style byte load (MIPS
+ * traps unaligned loads) and no input makes the parser read past buf+len.
+ * The parsed struct points into the caller's buffer; it is valid as long as
+ * that buffer is.
+ */
+#ifndef IOTJAIL_PACKET_H
+#define IOTJAIL_PACKET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Link layers we read.  Values are our own, not DLT_ numbers. */
+enum packet_link {
+	PACKET_LINK_ETHERNET,
+	PACKET_LINK_SLL,	/* Linux cooked v1 */
+	PACKET_LINK_SLL2,	/* Linux cooked v2 */
+	PACKET_LINK_RAW,	/* starts with the IP header, version nibble decides */
+	PACKET_LINK_NULL,	/* BSD loopback: 4-byte host-order family */
+	PACKET_LINK_LOOP,	/* OpenBSD loopback: 4-byte network-order family */
+	PACKET_LINK_PPP,	/* PPP, optional 0xff03 address/control */
+	__PACKET_LINK_MAX
+};
+
+/* Why a packet could not be used.  Counted per reason by the caller. */
+enum packet_status {
+	PACKET_OK,
+	PACKET_TRUNCATED_L2,	/* shorter than its link header / VLAN tags */
+	PACKET_NOT_IP,		/* ARP, unknown ethertype, ...: ignored, not an error */
+	PACKET_BAD_IP,		/* IPv4/IPv6 header malformed or truncated */
+	PACKET_BAD_L4,		/* TCP/UDP/ICMP header malformed or truncated */
+	__PACKET_STATUS_MAX
+};
+
+const char *packet_status_name(enum packet_status s);
+
+#define PACKET_MAX_VLANS 2
+
+struct packet {
+	/* Layer 2 (absent for NFQUEUE without hw address and raw captures). */
+	bool has_mac;
+	uint8_t src_mac[6], dst_mac[6];
+	uint8_t n_vlans;
+	uint16_t vlan[PACKET_MAX_VLANS];	/* outermost first, 12-bit ids */
+
+	/* Layer 3: l3 points at the IP header; l3_len is what was captured
+	 * of the IP packet, clipped to the IP total length (so Ethernet
+	 * padding is not payload). */
+	const uint8_t *l3;
+	uint32_t l3_len;
+	uint32_t ip_len;		/* length the IP header declares (what
+					 * was on the wire), >= l3_len */
+	uint8_t family;			/* AF_INET or AF_INET6 */
+	uint8_t src[16], dst[16];	/* IPv4 in the first 4 bytes, rest 0 */
+	uint8_t ip_proto;		/* L4 protocol after IPv6 ext headers */
+	bool fragment;			/* part of a fragmented datagram */
+	bool later_fragment;		/* offset != 0: no L4 header here */
+
+	/* Layer 4: ports are 0 when the protocol has none. */
+	uint16_t sport, dport;
+	uint8_t tcp_flags;
+	uint8_t icmp_type, icmp_code;
+	const uint8_t *payload;
+	uint32_t payload_len;
+};
+
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_PSH 0x08
+#define TCP_ACK 0x10
+
+/* Parse a frame of link type LINK.  Returns PACKET_OK and fills P, or the
+ * reason it cannot be used (P is then partially filled and must not be
+ * used). */
+enum packet_status packet_parse_link(struct packet *p, enum packet_link link,
+				     const uint8_t *buf, size_t len);
+
+/* Parse an IP packet (what NFQUEUE delivers).  P's L2 fields are left as the
+ * caller set them (e.g. from the NFQUEUE hw address attribute). */
+enum packet_status packet_parse_ip(struct packet *p, const uint8_t *buf,
+				   size_t len);
+
+#endif
