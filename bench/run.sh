@@ -41,5 +41,6 @@ peak=$( { /usr/bin/env time -f '%M' "$B/iotjaild" --replay "$cap" -q 2>&1 >/dev/
 case "$peak" in ''|*[!0-9]*) ;; *) echo "replay peak RSS on this capture: $((peak / 1024)) MiB" ;; esac
 
 for b in "$B"/bench/bench_*; do
-	[ -x "$b" ] && "$b"
+	[ -x "$b" ] || continue		# skip .o and .d beside the binaries
+	"$b"
 done

@@ -215,8 +215,17 @@ void classifier_result(struct classifier *c, struct cls_flow *f, bool giveup,
 	out->category = (uint16_t)p.category;
 	out->guessed = guessed != 0;
 	out->risk = (uint64_t)f->ndpi.risk;
-	snprintf(out->host, sizeof(out->host), "%s",
-		 (const char *)f->ndpi.host_server_name);
+	/* host_server_name is a fixed array in every generation; copy it
+	 * bounded by both sizes (it may lack a terminator when full). */
+	{
+		size_t n = strnlen((const char *)f->ndpi.host_server_name,
+				   sizeof(f->ndpi.host_server_name));
+
+		if (n >= sizeof(out->host))
+			n = sizeof(out->host) - 1;
+		memcpy(out->host, f->ndpi.host_server_name, n);
+		out->host[n] = '\0';
+	}
 }
 
 const char *classifier_id_name(const struct classifier *c, uint16_t id)
