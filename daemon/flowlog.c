@@ -8,7 +8,26 @@
 #include "daemon/classify.h"
 #include "daemon/flow.h"
 #include "daemon/flowlog.h"
+#include "daemon/judge.h"
 #include "daemon/json.h"
+#include "policy/policy.h"
+
+static const char *verdict_name(const struct flow *f, const struct policy *p)
+{
+	return p ? policy_action_name((enum policy_action)f->verdict) : "allow";
+}
+
+/* Device name of side SIDE, or NULL when it is not a LAN device. */
+static const char *device_name(const struct flow *f, int side,
+			       const struct policy *p)
+{
+	struct policy_endpoint e;
+	const struct policy_device *d;
+
+	judge_endpoint(f, side, &e);
+	d = policy_lookup_device(p, &e, f->key.vlan);
+	return d ? policy_device_name(d) : NULL;
+}
 
 void flow_addr_str(const struct flow *f, int side, char *buf, size_t len)
 {
@@ -31,20 +50,22 @@ const char *flow_proto_str(unsigned ip_proto, char *buf, size_t len)
 	}
 }
 
-static void mac_str(const uint8_t *m, char *buf, size_t len)
+bool flow_mac_str(const struct flow *f, int side, char *buf, size_t len)
 {
+	const uint8_t *m = f->mac[side];
+
+	if (!(f->flags & (FLOW_F_MAC0 << side)))
+		return false;
 	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2],
 		 m[3], m[4], m[5]);
+	return true;
 }
 
-void flowlog_json(struct jbuf *j, const struct flow *f,
-		  const struct classifier *c, const char *verdict)
+void flowlog_tuple(struct jbuf *j, const struct flow *f)
 {
-	char a[INET6_ADDRSTRLEN], name[128], mac[18];
+	char a[INET6_ADDRSTRLEN];
 	int s = f->initiator, d = !s;
-	unsigned bit;
 
-	json_begin(j);
 	flow_addr_str(f, s, a, sizeof(a));
 	json_str(j, "src_ip", a);
 	json_u64(j, "src_port", f->key.port[s]);
@@ -52,12 +73,19 @@ void flowlog_json(struct jbuf *j, const struct flow *f,
 	json_str(j, "dst_ip", a);
 	json_u64(j, "dst_port", f->key.port[d]);
 	json_u64(j, "ip_proto", f->key.ip_proto);
-	if (f->flags & (FLOW_F_MAC0 << s)) {
-		mac_str(f->mac[s], mac, sizeof(mac));
-		json_str(j, "src_mac", mac);
-	} else {
-		json_null(j, "src_mac");
-	}
+}
+
+void flowlog_json(struct jbuf *j, const struct flow *f,
+		  const struct classifier *c, const struct policy *p)
+{
+	const struct policy_rule *rule = f->decision;
+	char name[128], mac[18];
+	int s = f->initiator, d = !s;
+	unsigned bit;
+
+	json_begin(j);
+	flowlog_tuple(j, f);
+	json_str(j, "src_mac", flow_mac_str(f, s, mac, sizeof(mac)) ? mac : NULL);
 	json_u64(j, "vlan", f->key.vlan);
 	classifier_proto_name(c, f->master, f->app, name, sizeof(name));
 	json_str(j, "app_proto", name);
@@ -66,7 +94,7 @@ void flowlog_json(struct jbuf *j, const struct flow *f,
 	json_u64(j, "packets", (uint64_t)f->packets[0] + f->packets[1]);
 	json_u64(j, "bytes", f->bytes[0] + f->bytes[1]);
 	json_u64(j, "inspected_packets", f->inspected);
-	json_str(j, "verdict", verdict);
+	json_str(j, "verdict", verdict_name(f, p));
 	json_str(j, "decided_by", flow_decided_by_name(f->decided_by));
 	json_bool(j, "guessed", (f->flags & FLOW_F_GUESSED) != 0);
 	json_arr(j, "risks");
@@ -82,12 +110,26 @@ void flowlog_json(struct jbuf *j, const struct flow *f,
 	json_u64(j, "bytes_down", f->bytes[d]);
 	json_double(j, "first_seen", (double)f->first_us / 1e6, 6);
 	json_double(j, "last_seen", (double)f->last_us / 1e6, 6);
+	if (p) {
+		json_str(j, "src_device", device_name(f, s, p));
+		json_str(j, "dst_device", device_name(f, d, p));
+		if (rule) {
+			json_obj(j, "rule");
+			json_str(j, "file", policy_rule_file(rule));
+			json_u64(j, "line", policy_rule_line(rule));
+			json_str(j, "label", policy_rule_label(rule));
+			json_end(j);
+		} else {
+			json_null(j, "rule");
+		}
+	}
 	json_end(j);
 }
 
 void flowlog_text(FILE *out, const struct flow *f, const struct classifier *c,
-		  const char *verdict)
+		  const struct policy *p)
 {
+	const struct policy_rule *rule = f->decision;
 	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN], name[128], pb[8];
 	int s = f->initiator, d = !s;
 
@@ -104,5 +146,9 @@ void flowlog_text(FILE *out, const struct flow *f, const struct classifier *c,
 		name, f->host ? f->host : "-",
 		(uint64_t)f->packets[0] + f->packets[1],
 		f->bytes[0] + f->bytes[1],
-		flow_decided_by_name(f->decided_by), f->inspected, verdict);
+		flow_decided_by_name(f->decided_by), f->inspected,
+		verdict_name(f, p));
+	if (rule)
+		fprintf(out, " (%s:%u)", policy_rule_file(rule),
+			policy_rule_line(rule));
 }

@@ -6,24 +6,35 @@
 #ifndef IOTJAIL_FLOWLOG_H
 #define IOTJAIL_FLOWLOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
 struct flow;
 struct classifier;
 struct jbuf;
+struct policy;
 
 /* Textual address of side SIDE of F into BUF (INET6_ADDRSTRLEN bytes). */
 void flow_addr_str(const struct flow *f, int side, char *buf, size_t len);
 /* "tcp", "udp", "icmp", "icmp6", or the number. */
 const char *flow_proto_str(unsigned ip_proto, char *buf, size_t len);
 
-/* The flow as a JSON object, appended to J (which the caller resets). */
+/* "02:00:00:00:00:10" for side SIDE's MAC into BUF (18 bytes); false (and
+ * BUF untouched) when that side's MAC was never seen. */
+bool flow_mac_str(const struct flow *f, int side, char *buf, size_t len);
+
+/* src_ip, src_port, dst_ip, dst_port, ip_proto (src = initiator) into J. */
+void flowlog_tuple(struct jbuf *j, const struct flow *f);
+
+/* The flow as a JSON object, appended to J (which the caller resets).  With
+ * a policy P (the one that decided F), the verdict, the deciding rule and
+ * both sides' device names are included; without, the verdict is "allow". */
 void flowlog_json(struct jbuf *j, const struct flow *f,
-		  const struct classifier *c, const char *verdict);
+		  const struct classifier *c, const struct policy *p);
 
 /* One human-readable line, without the newline. */
 void flowlog_text(FILE *out, const struct flow *f, const struct classifier *c,
-		  const char *verdict);
+		  const struct policy *p);
 
 #endif

@@ -11,8 +11,10 @@
 #include <string.h>
 
 #include "daemon/classify.h"
+#include "daemon/judge.h"
 #include "daemon/log.h"
 #include "daemon/replay.h"
+#include "policy/policy.h"
 
 static void usage(FILE *out)
 {
@@ -63,6 +65,30 @@ static FILE *open_out(const char *path, const char *what)
 	return f;
 }
 
+/* Load PATH with the classifier's protocol and category names.  Every
+ * message goes to stderr; NULL if the policy has errors. */
+static struct policy *load_policy(const char *path)
+{
+	struct classifier *c = classifier_new();
+	struct policy_diag *diag = NULL;
+	struct policy_vocab vocab;
+	struct policy *p;
+
+	if (!c) {
+		fprintf(stderr, "iotjaild: cannot start nDPI to check protocol "
+			"names: %s\n", strerror(errno));
+		return NULL;
+	}
+	judge_vocab(c, &vocab);
+	p = policy_load(path, &vocab, &diag);
+	policy_diag_print(diag, stderr);
+	policy_diag_free(diag);
+	/* The vocabulary was only needed while loading: names in the policy
+	 * are its own copies. */
+	classifier_free(c);
+	return p;
+}
+
 enum { OPT_REPLAY = 256, OPT_FLOWS, OPT_ALERTS, OPT_INSPECT, OPT_MAX_FLOWS };
 
 int main(int argc, char **argv)
@@ -82,7 +108,8 @@ int main(int argc, char **argv)
 	};
 	struct replay_opts ro;
 	const char *flows_path = NULL, *alerts_path = NULL, *config = NULL;
-	bool replay = false, test = false, quiet = false;
+	bool replay = false, test = false, quiet = false, inspect_set = false;
+	struct policy *policy = NULL;
 	unsigned long v;
 	int ch, rc;
 
@@ -101,6 +128,7 @@ int main(int argc, char **argv)
 			if (parse_uint("--inspect", optarg, 1, 255, &v) < 0)
 				return 2;
 			ro.pipeline.inspect_packets = (unsigned)v;
+			inspect_set = true;
 			break;
 		case OPT_MAX_FLOWS:
 			if (parse_uint("--max-flows", optarg, 1, 1u << 30, &v) < 0)
@@ -120,11 +148,17 @@ int main(int argc, char **argv)
 		}
 	}
 	if (test) {
-		fprintf(stderr, "iotjaild: -t: policy checking is not built "
-			"yet (issue 3)\n");
-		return 2;
+		if (!config) {
+			fprintf(stderr, "iotjaild: -t needs -c POLICY\n");
+			return 2;
+		}
+		policy = load_policy(config);
+		if (!policy)
+			return 1;
+		policy_free(policy);
+		fprintf(stderr, "configuration OK\n");
+		return 0;
 	}
-	(void)config;
 	if (!replay) {
 		fprintf(stderr, "iotjaild: live mode is not built yet; use "
 			"--replay CAPTURE...\n");
@@ -135,14 +169,28 @@ int main(int argc, char **argv)
 		fprintf(stderr, "iotjaild: --replay needs at least one capture\n");
 		return 2;
 	}
+	if (config) {
+		policy = load_policy(config);
+		if (!policy)
+			return 1;
+		ro.policy = policy;
+		/* The policy's inspection budget, unless the command line
+		 * says otherwise. */
+		if (!inspect_set)
+			ro.pipeline.inspect_packets =
+				policy_inspect_packets(policy);
+	}
 	ro.summary = stderr;
 	if (flows_path && !(ro.flows_json = open_out(flows_path, "flows")))
 		return 1;
 	if (alerts_path && !(ro.alerts = open_out(alerts_path, "alerts")))
 		return 1;
-	if (!quiet && ro.flows_json != stdout && ro.alerts != stdout)
+	if (!quiet && ro.flows_json != stdout && ro.alerts != stdout) {
 		ro.flows_text = stdout;
+		ro.alerts_text = stdout;
+	}
 	rc = replay_run(&ro, argv + optind, argc - optind);
+	policy_free(policy);
 	if (ro.flows_json && ro.flows_json != stdout && fclose(ro.flows_json)) {
 		fprintf(stderr, "iotjaild: writing %s: %s\n", flows_path,
 			strerror(errno));

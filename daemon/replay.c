@@ -7,9 +7,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "daemon/alertlog.h"
 #include "daemon/flow.h"
 #include "daemon/flowlog.h"
 #include "daemon/json.h"
+#include "daemon/judge.h"
 #include "daemon/packet.h"
 #include "daemon/pipeline.h"
 #include "daemon/replay.h"
@@ -32,6 +34,7 @@ struct replay {
 	struct jbuf j;
 	uint64_t parse[__PACKET_STATUS_MAX];
 	uint64_t frames, write_errors;
+	uint64_t verdicts[__POLICY_ACTION_MAX], alerts, policy_errors;
 	int status;
 };
 
@@ -59,22 +62,53 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* A flow was decided: the policy's verdict, and its alerts at once (with
+ * the time of the decision), as the live daemon would raise them. */
+static void on_decided(void *ctx, struct pipeline *pl, struct flow *f)
+{
+	struct replay *r = ctx;
+	const struct classifier *c = pipeline_classifier(pl);
+	struct policy_verdict v;
+	unsigned i;
+
+	if (!r->o->policy)
+		return;
+	if (judge_flow(r->o->policy, c, f, &v) < 0) {
+		r->policy_errors++;
+		return;
+	}
+	r->verdicts[v.action]++;
+	for (i = 0; i < v.n_alerts; i++) {
+		r->alerts++;
+		if (r->o->alerts) {
+			jbuf_reset(&r->j);
+			alertlog_json(&r->j, f->last_us, &v.alerts[i], &v, f, c);
+			if (jbuf_write_line(&r->j, r->o->alerts) < 0)
+				r->write_errors++;
+		}
+		if (r->o->alerts_text) {
+			alertlog_text(r->o->alerts_text, f->last_us,
+				      &v.alerts[i], &v);
+			fputc('\n', r->o->alerts_text);
+		}
+	}
+}
+
 static void on_ended(void *ctx, struct pipeline *pl, struct flow *f,
 		     enum flow_end_reason why)
 {
 	struct replay *r = ctx;
 	const struct classifier *c = pipeline_classifier(pl);
-	const char *verdict = "allow";	/* no policy: the daemon allows */
 
 	(void)why;
 	if (r->o->flows_json) {
 		jbuf_reset(&r->j);
-		flowlog_json(&r->j, f, c, verdict);
+		flowlog_json(&r->j, f, c, r->o->policy);
 		if (jbuf_write_line(&r->j, r->o->flows_json) < 0)
 			r->write_errors++;
 	}
 	if (r->o->flows_text) {
-		flowlog_text(r->o->flows_text, f, c, verdict);
+		flowlog_text(r->o->flows_text, f, c, r->o->policy);
 		fputc('\n', r->o->flows_text);
 	}
 }
@@ -148,7 +182,10 @@ static void replay_file(struct replay *r, struct pipeline *pl,
 
 int replay_run(const struct replay_opts *o, char *const *files, int n_files)
 {
-	static const struct pipeline_ops ops = { .ended = on_ended };
+	static const struct pipeline_ops ops = {
+		.decided = on_decided,
+		.ended = on_ended,
+	};
 	struct replay r = { .o = o };
 	struct pipeline_stats ps;
 	struct flow_table_stats ft;
@@ -173,6 +210,8 @@ int replay_run(const struct replay_opts *o, char *const *files, int n_files)
 	/* Flow lines (stdout) before the summary (stderr) on a terminal. */
 	if (o->flows_text)
 		fflush(o->flows_text);
+	if (o->alerts_text)
+		fflush(o->alerts_text);
 	pipeline_stats(pl, &ps, &ft);
 	flows = ft.created;
 	fprintf(o->summary,
@@ -193,6 +232,18 @@ int replay_run(const struct replay_opts *o, char *const *files, int n_files)
 		ps.decided[FLOW_BY_CLASSIFIED], ps.decided[FLOW_BY_LIMIT],
 		ps.decided[FLOW_BY_GIVEUP], ps.handed,
 		ft.ended[FLOW_END_EVICTED]);
+	if (o->policy)
+		fprintf(o->summary,
+			"verdicts: %" PRIu64 " allow, %" PRIu64 " alert, %" PRIu64
+			" deny, %" PRIu64 " quarantine; %" PRIu64 " alerts\n",
+			r.verdicts[POLICY_ALLOW], r.verdicts[POLICY_ALERT],
+			r.verdicts[POLICY_DENY], r.verdicts[POLICY_QUARANTINE],
+			r.alerts);
+	if (r.policy_errors) {
+		fprintf(o->summary, "replay: %" PRIu64 " flows could not be "
+			"evaluated and were allowed\n", r.policy_errors);
+		r.status = 1;
+	}
 	if (ps.nomem)
 		fprintf(o->summary, "replay: %" PRIu64 " flows decided as "
 			"unknown: no memory for nDPI state\n", ps.nomem);

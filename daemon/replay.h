@@ -11,11 +11,15 @@
 
 #include "daemon/pipeline.h"
 
+struct policy;
+
 struct replay_opts {
 	struct pipeline_config pipeline;
+	const struct policy *policy;	/* verdicts and alerts, or NULL */
 	FILE *flows_json;	/* one JSON object per flow, or NULL */
 	FILE *flows_text;	/* one human line per flow, or NULL */
 	FILE *alerts;		/* JSON lines, or NULL */
+	FILE *alerts_text;	/* one human line per alert, or NULL */
 	FILE *summary;		/* summary and progress lines (stderr) */
 };
 
