@@ -88,10 +88,12 @@ struct flow {
 	uint8_t verdict;	/* owner-defined (policy action) */
 	uint16_t master, app;	/* nDPI protocol ids */
 	uint16_t category;	/* nDPI category id */
+	uint32_t rule_line;	/* owner-defined: line of the deciding rule */
 	uint64_t risk;		/* nDPI risk bitmap */
 	const char *host;	/* interned SNI/Host/query, or NULL */
 	struct cls_flow *cls;	/* nDPI state while INSPECTING, else NULL */
-	const void *decision;	/* owner-defined (deciding rule), or NULL */
+	const char *reason;	/* owner-defined: why the verdict, or NULL;
+				 * borrowed from the deciding policy */
 };
 
 #define FLOW_NIL UINT32_MAX

@@ -78,7 +78,6 @@ void flowlog_tuple(struct jbuf *j, const struct flow *f)
 void flowlog_json(struct jbuf *j, const struct flow *f,
 		  const struct classifier *c, const struct policy *p)
 {
-	const struct policy_rule *rule = f->decision;
 	char name[128], mac[18];
 	int s = f->initiator, d = !s;
 	unsigned bit;
@@ -113,15 +112,15 @@ void flowlog_json(struct jbuf *j, const struct flow *f,
 	if (p) {
 		json_str(j, "src_device", device_name(f, s, p));
 		json_str(j, "dst_device", device_name(f, d, p));
-		if (rule) {
+		if (f->rule_line) {
 			json_obj(j, "rule");
-			json_str(j, "file", policy_rule_file(rule));
-			json_u64(j, "line", policy_rule_line(rule));
-			json_str(j, "label", policy_rule_label(rule));
+			json_str(j, "file", policy_file(p));
+			json_u64(j, "line", f->rule_line);
 			json_end(j);
 		} else {
 			json_null(j, "rule");
 		}
+		json_str(j, "reason", f->reason);
 	}
 	json_end(j);
 }
@@ -129,7 +128,6 @@ void flowlog_json(struct jbuf *j, const struct flow *f,
 void flowlog_text(FILE *out, const struct flow *f, const struct classifier *c,
 		  const struct policy *p)
 {
-	const struct policy_rule *rule = f->decision;
 	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN], name[128], pb[8];
 	int s = f->initiator, d = !s;
 
@@ -148,7 +146,6 @@ void flowlog_text(FILE *out, const struct flow *f, const struct classifier *c,
 		f->bytes[0] + f->bytes[1],
 		flow_decided_by_name(f->decided_by), f->inspected,
 		verdict_name(f, p));
-	if (rule)
-		fprintf(out, " (%s:%u)", policy_rule_file(rule),
-			policy_rule_line(rule));
+	if (p && f->rule_line)
+		fprintf(out, " (%s:%u)", policy_file(p), f->rule_line);
 }

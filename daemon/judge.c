@@ -45,11 +45,13 @@ int judge_flow(const struct policy *p, const struct classifier *c,
 	if (rc < 0) {
 		memset(v, 0, sizeof(*v));
 		f->verdict = POLICY_ALLOW;
-		f->decision = NULL;
+		f->rule_line = 0;
+		f->reason = NULL;
 		return rc;
 	}
 	f->verdict = (uint8_t)v->action;
-	f->decision = v->rule;
+	f->rule_line = v->rule_line;
+	f->reason = v->reason;
 	return 0;
 }
 

@@ -15,8 +15,8 @@ struct classifier;
 /* Fill E with side SIDE of F. */
 void judge_endpoint(const struct flow *f, int side, struct policy_endpoint *e);
 
-/* Evaluate F against P; fills V and sets f->verdict and f->decision (the
- * deciding rule, borrowed from P).  0 or -errno (the flow is then left
+/* Evaluate F against P; fills V and sets f->verdict, f->rule_line and
+ * f->reason (borrowed from P).  0 or -errno (the flow is then left
  * allowed: a policy error never blocks traffic by accident). */
 int judge_flow(const struct policy *p, const struct classifier *c,
 	       struct flow *f, struct policy_verdict *v);

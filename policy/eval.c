@@ -38,6 +38,7 @@ struct outcome {
 	enum policy_action eff, raw;
 	const struct policy_rule *rule;
 	const char *reason;
+	unsigned line;	/* the rule, or the declaration whose default decided */
 };
 
 static int32_t name_id(const struct name_table *t, const char *s)
@@ -327,6 +328,7 @@ static void decide(struct ctx *c, const struct policy_device *dev, enum policy_d
 	o->raw = r ? r->action : dev->fallthrough;
 	o->eff = cap(o->raw, dev->mode);
 	o->reason = r ? r->reason : dev->nomatch_reason[dir];
+	o->line = r ? r->line : dev->line;
 }
 
 /* ---- alerts (the slow path: only when something is wrong) ----------------- */
@@ -512,6 +514,7 @@ static void unknown_outcome(const struct policy *p, const struct policy_flow *f,
 	o->raw = p->unknown_action;
 	o->eff = cap(o->raw, u->mode);
 	o->reason = unknown_reasons[o->raw];
+	o->line = p->defaults_line;
 	if (u->mode == POLICY_MODE_LEARN || o->raw == POLICY_ALLOW)
 		return;
 	if (!new_alert(v, "unknown_device", u, &b))
@@ -536,6 +539,7 @@ static void binding_outcome(const struct policy_flow *f, const struct policy_dev
 	o->raw = dev->binding;
 	o->eff = cap(o->raw, dev->mode);
 	o->reason = binding_reasons[o->raw];
+	o->line = dev->line;
 	if (dev->mode == POLICY_MODE_LEARN || o->raw == POLICY_ALLOW)
 		return;
 	if (!new_alert(v, "binding_violation", dev, &b))
@@ -642,8 +646,8 @@ int policy_evaluate(const struct policy *p, const struct policy_flow *f,
 	out->action = cand[best].eff;
 	out->rule_action = cand[best].raw;
 	out->rule = cand[best].rule;
-	out->rule_file = cand[best].rule ? cand[best].rule->file : NULL;
-	out->rule_line = cand[best].rule ? cand[best].rule->line : 0;
+	out->rule_line = cand[best].line;
+	out->rule_file = out->rule_line ? p->file : NULL;
 	out->reason = cand[best].reason;
 	return 0;
 }

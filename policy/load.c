@@ -1246,6 +1246,7 @@ static void p_defaults(struct loader *l, const struct ynode *key, const struct y
 		       void *obj, const struct field *f)
 {
 	(void)f;
+	((struct policy *)obj)->defaults_line = key->line;
 	if (want_map(l, key, v))
 		apply_table(l, v, &defaults_table, obj, "defaults");
 }
@@ -1450,6 +1451,7 @@ static void finish(struct loader *l)
 	p->implicit_default.mode = -1;
 	p->implicit_default.binding = -1;
 	p->unknown.name = "unknown";
+	p->unknown.line = def ? def->line : 0;	/* where its rules come from */
 	p->unknown.unknown = true;
 	p->unknown.profile = def ? def : &p->implicit_default;
 	p->unknown.mode_set = -1;

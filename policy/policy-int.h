@@ -110,6 +110,7 @@ struct policy_device {
 struct policy {
 	struct arena *a;
 	const char *file;
+	unsigned defaults_line;	/* the `defaults:` key, 0 if absent */
 
 	enum policy_mode mode;
 	enum policy_action unknown_action, binding;

@@ -44,6 +44,11 @@ const char *policy_mode_name(enum policy_mode m)
 	return (unsigned)m < __POLICY_MODE_MAX ? names[m] : "?";
 }
 
+const char *policy_file(const struct policy *p)
+{
+	return p->file;
+}
+
 unsigned policy_inspect_packets(const struct policy *p)
 {
 	return p ? p->inspect_packets : 8;

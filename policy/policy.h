@@ -145,10 +145,17 @@ struct policy_alert {
 struct policy_verdict {
 	enum policy_action action;	/* what the enforcing path must do, after mode (learn/monitor never deny) */
 	enum policy_action rule_action;	/* what the deciding rule (or default) said, before mode */
-	const char *rule_file;		/* deciding rule, or NULL/0 for a default */
+	/* Where the decision comes from: the deciding rule, or when no rule
+	 * matched, the declaration whose default decided (the device, the
+	 * `default` profile for unknown devices, `defaults:` for the
+	 * unknown-device action).  NULL/0 only when nothing in the file
+	 * decided (no LAN device on either side, or a built-in default). */
+	const char *rule_file;
 	unsigned rule_line;
 	const struct policy_rule *rule;	/* the deciding rule, or NULL */
-	const char *reason;		/* short human text: "TLS to *.vendor-cloud.example allowed by profile ip-camera" */
+	/* Short human text: "TLS to *.vendor-cloud.example allowed by profile
+	 * ip-camera".  Lives as long as the policy. */
+	const char *reason;
 	/* NULL if that side is not a LAN device; the synthesized unknown
 	 * device (policy_device_is_unknown) for a LAN address nobody declared */
 	const struct policy_device *initiator_dev, *responder_dev;
@@ -167,6 +174,7 @@ int policy_evaluate(const struct policy *p, const struct policy_flow *f,
 /* ------------------------------------------------------------------------ */
 /* Global settings */
 
+const char *policy_file(const struct policy *p);	/* the name it was loaded as */
 unsigned policy_inspect_packets(const struct policy *p);	/* default 8 */
 unsigned policy_alert_rearm_ms(const struct policy *p);	/* default 300000 (5m) */
 enum policy_action policy_unknown_action(const struct policy *p);	/* default alert */

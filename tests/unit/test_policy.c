@@ -163,6 +163,25 @@ static void test_home_camera_tls_cloud(void **state)
 	assert_int_equal(v.n_alerts, 0);
 }
 
+/* 1-based line of the first line of PATH that starts with PREFIX, or 0. */
+static unsigned line_of(const char *path, const char *prefix)
+{
+	char buf[512];
+	unsigned n = 0;
+	FILE *f = fopen(path, "r");
+
+	assert_non_null(f);
+	while (fgets(buf, sizeof(buf), f)) {
+		n++;
+		if (!strncmp(buf, prefix, strlen(prefix))) {
+			fclose(f);
+			return n;
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
 static void test_home_camera_c2_denied(void **state)
 {
 	struct flow_spec s = { CAM, "203.0.113.99", ROUTER_MAC, 0, 80, IPPROTO_TCP, "HTTP",
@@ -174,7 +193,12 @@ static void test_home_camera_c2_denied(void **state)
 	assert_int_equal(v.action, POLICY_DENY);
 	assert_int_equal(v.rule_action, POLICY_DENY);
 	assert_null(v.rule);
-	assert_null(v.rule_file);
+	/* No rule matched: the camera's own declaration (its enforce mode)
+	 * decided, and that is where the verdict points. */
+	assert_string_equal(v.rule_file, "docs/examples/home.yaml");
+	assert_int_equal(v.rule_line,
+			 line_of("docs/examples/home.yaml", "  cam-front:"));
+	assert_non_null(strstr(v.reason, "no out rule of profile ip-camera"));
 	assert_int_equal(v.n_alerts, 1);
 	assert_string_equal(v.alerts[0].event_type, "service_not_allowed_out");
 	assert_ptr_equal(v.alerts[0].device, v.initiator_dev);
