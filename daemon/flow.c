@@ -39,6 +39,7 @@ struct flow_table {
 	void *ctx;
 	uint32_t active, peak;
 	uint64_t created, ended[__FLOW_END_MAX];
+	uint64_t clock_us;	/* latest packet time seen: never goes back */
 };
 
 static const char *const by_names[__FLOW_BY_MAX] = {
@@ -314,7 +315,8 @@ struct flow *flow_table_packet(struct flow_table *t, const struct packet *p,
 		f = NULL;
 	}
 	if (!f) {
-		f = flow_create(t, &k, bucket, now_us);
+		f = flow_create(t, &k, bucket, now_us > t->clock_us ? now_us :
+						  t->clock_us);
 		*created = true;
 		/* The initiator is whoever sent first, except that a SYN-ACK
 		 * seen first (capture started mid-handshake) comes from the
@@ -328,10 +330,13 @@ struct flow *flow_table_packet(struct flow_table *t, const struct packet *p,
 		 * to the tail of its (possibly new) class below. */
 		idle_unlink(t, f);
 	}
-	/* Capture clocks can step backwards; never let last_us regress or
-	 * the idle lists would lose their order. */
-	if (now_us > f->last_us)
-		f->last_us = now_us;
+	/* Packet clocks can step backwards (merged captures, NTP steps).
+	 * Appending at the tail keeps each idle list ordered only if
+	 * last_us never decreases along it, so flows are stamped with the
+	 * table's monotonic clock. */
+	if (now_us > t->clock_us)
+		t->clock_us = now_us;
+	f->last_us = t->clock_us;
 	f->packets[s]++;
 	f->bytes[s] += p->ip_len;
 	if (p->has_mac && !(f->flags & (FLOW_F_MAC0 << s))) {

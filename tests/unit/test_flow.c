@@ -265,6 +265,28 @@ static void test_flush_in_creation_order(void **state)
 	assert_int_equal(e.n, 40);
 }
 
+static void test_clock_going_back_keeps_expiry_order(void **state)
+{
+	struct ended e;
+	struct flow_table *t = table(16, &e);
+	struct packet a = pkt(17, 20, 5000, 1, 53, 0);
+	struct packet b = pkt(17, 21, 5000, 1, 53, 0);
+	bool created;
+	int s;
+
+	(void)state;
+	flow_table_packet(t, &a, 100 * SEC, &s, &created);
+	flow_table_packet(t, &b, 200 * SEC, &s, &created);
+	/* A late packet of A stamped before B's: A is now the most recently
+	 * active, so B must expire first and A not before 60 s after B. */
+	flow_table_packet(t, &a, 150 * SEC, &s, &created);
+	flow_table_expire(t, 260 * SEC);
+	assert_int_equal(e.n, 2);
+	assert_int_equal(e.ids[0], 1);
+	assert_int_equal(e.ids[1], 0);
+	flow_table_free(t);
+}
+
 static void test_bad_config(void **state)
 {
 	struct flow_table_config cfg;
@@ -286,6 +308,7 @@ int main(void)
 		cmocka_unit_test(test_closed_tcp_short_timeout_and_reuse),
 		cmocka_unit_test(test_eviction_at_cap),
 		cmocka_unit_test(test_flush_in_creation_order),
+		cmocka_unit_test(test_clock_going_back_keeps_expiry_order),
 		cmocka_unit_test(test_bad_config),
 	};
 
