@@ -78,7 +78,7 @@ all: $(BINS)
 # Debian 12 packages needed to build, test and run the demo.
 DEB_DEPS := build-essential pkg-config libndpi-dev libndpi-bin \
 	libnetfilter-queue-dev libnftnl-dev libmnl-dev libpcap-dev libyaml-dev \
-	libcmocka-dev python3 iproute2 time
+	libcmocka-dev python3 iproute2 time nftables
 deps:
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_DEPS)
 

@@ -1,0 +1,235 @@
+/*
+ * tests/nftables/nftdrv.c: drives the nftables/ library from the command
+ * line for tests/nftables/golden.sh, which compiles it against nftables/nft.c
+ * and runs it inside a scratch network namespace.  One operation per run:
+ *
+ *   nftdrv probe                       prints "native" or "xt"
+ *   nftdrv install [OPTIONS]           OPTIONS: gen=N inspect=N queue=A:COUNT
+ *   nftdrv generation [OPTIONS]          kind=auto|native|xt fail-closed
+ *                                        bridge=NAME | lan=IF,IF,...
+ *   nftdrv qadd MAC [TIMEOUT_MS]
+ *   nftdrv qdel MAC
+ *   nftdrv counters                    prints "NAME PACKETS BYTES" lines
+ *   nftdrv remove
+ *   nftdrv dry-run [OPTIONS]           prints the install batch, no kernel
+ *   nftdrv sysctl                      prints what the library reads
+ *   nftdrv udp-send IP PORT SPORT N    N datagrams, one flow (traffic tests)
+ *   nftdrv udp-recv PORT IDLE_MS       prints how many arrived before the
+ *                                      line was idle for IDLE_MS
+ *
+ * Exit status 0 on success, else 1 with "nftdrv: OP: ERROR (MESSAGE)".
+ */
+#include "nftables/nft.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static int parse_options(struct ijnft_config *cfg, int argc, char **argv)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->mode = IJNFT_MODE_BRIDGE;
+	cfg->n_ifnames = 1;
+	strcpy(cfg->ifnames[0], "br-jail");
+	cfg->queue_first = 0;
+	cfg->queue_count = 2;
+	cfg->inspect_packets = 8;
+	cfg->generation = 1;
+	cfg->queue_kind = IJNFT_QUEUE_AUTO;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		unsigned int x, y;
+
+		if (sscanf(a, "gen=%u", &x) == 1)
+			cfg->generation = (uint8_t)x;
+		else if (sscanf(a, "inspect=%u", &x) == 1)
+			cfg->inspect_packets = x;
+		else if (sscanf(a, "queue=%u:%u", &x, &y) == 2) {
+			cfg->queue_first = (uint16_t)x;
+			cfg->queue_count = (uint16_t)y;
+		} else if (!strcmp(a, "kind=auto"))
+			cfg->queue_kind = IJNFT_QUEUE_AUTO;
+		else if (!strcmp(a, "kind=native"))
+			cfg->queue_kind = IJNFT_QUEUE_NATIVE;
+		else if (!strcmp(a, "kind=xt"))
+			cfg->queue_kind = IJNFT_QUEUE_XT;
+		else if (!strcmp(a, "fail-closed"))
+			cfg->fail_closed = true;
+		else if (!strncmp(a, "bridge=", 7)) {
+			cfg->mode = IJNFT_MODE_BRIDGE;
+			snprintf(cfg->ifnames[0], IJNFT_IFNAMSIZ, "%s", a + 7);
+		} else if (!strncmp(a, "lan=", 4)) {
+			char *list = strdup(a + 4), *save = NULL;
+
+			cfg->mode = IJNFT_MODE_ROUTER;
+			cfg->n_ifnames = 0;
+			for (char *t = strtok_r(list, ",", &save);
+			     t && cfg->n_ifnames < IJNFT_MAX_IFNAMES;
+			     t = strtok_r(NULL, ",", &save))
+				snprintf(cfg->ifnames[cfg->n_ifnames++],
+					 IJNFT_IFNAMSIZ, "%s", t);
+			free(list);
+		} else {
+			fprintf(stderr, "nftdrv: unknown option %s\n", a);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned int b[6];
+
+	if (sscanf(s, "%x:%x:%x:%x:%x:%x", &b[0], &b[1], &b[2], &b[3], &b[4],
+		   &b[5]) != 6)
+		return -1;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)b[i];
+	return 0;
+}
+
+static int fail(struct ijnft *h, const char *op, int err)
+{
+	const char *what = ijnft_error_what(h);
+
+	fprintf(stderr, "nftdrv: %s: %s%s%s%s\n", op, strerror(-err),
+		what ? " (" : "", what ? what : "", what ? ")" : "");
+	return 1;
+}
+
+static int udp_send(const char *ip, int port, int sport, int count)
+{
+	struct sockaddr_in src = { .sin_family = AF_INET };
+	struct sockaddr_in dst = { .sin_family = AF_INET };
+	struct timespec gap = { .tv_nsec = 2000000 };
+	int one = 1;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	if (fd < 0 || inet_pton(AF_INET, ip, &dst.sin_addr) != 1)
+		return 1;
+	dst.sin_port = htons((uint16_t)port);
+	src.sin_port = htons((uint16_t)sport);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0) {
+		perror("nftdrv: bind");
+		return 1;
+	}
+	for (int i = 0; i < count; i++) {
+		char payload[32];
+		int n = snprintf(payload, sizeof(payload), "iotjail %d", i);
+
+		/* Errors are expected when the jail drops: keep sending. */
+		sendto(fd, payload, (size_t)n, 0, (struct sockaddr *)&dst,
+		       sizeof(dst));
+		nanosleep(&gap, NULL);
+	}
+	close(fd);
+	return 0;
+}
+
+static int udp_recv(int port, int idle_ms)
+{
+	struct sockaddr_in addr = { .sin_family = AF_INET };
+	struct timeval tv = { .tv_sec = idle_ms / 1000,
+			      .tv_usec = (idle_ms % 1000) * 1000 };
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	int count = 0;
+	char buf[64];
+
+	addr.sin_port = htons((uint16_t)port);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+		perror("nftdrv: bind");
+		return 1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	while (recv(fd, buf, sizeof(buf), 0) >= 0)
+		count++;
+	printf("%d\n", count);
+	close(fd);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct ijnft_config cfg;
+	struct ijnft *h = NULL;
+	const char *op = argc > 1 ? argv[1] : "";
+	const char *why;
+	uint8_t mac[6];
+	int ret = 0;
+
+	if (!strcmp(op, "udp-send") && argc == 6)
+		return udp_send(argv[2], atoi(argv[3]), atoi(argv[4]),
+				atoi(argv[5]));
+	if (!strcmp(op, "udp-recv") && argc == 4)
+		return udp_recv(atoi(argv[2]), atoi(argv[3]));
+	if (!strcmp(op, "dry-run")) {
+		static char buf[65536], text[65536];
+		size_t used;
+
+		if (parse_options(&cfg, argc - 2, argv + 2))
+			return 2;
+		if (cfg.queue_kind == IJNFT_QUEUE_AUTO)
+			cfg.queue_kind = IJNFT_QUEUE_XT;
+		if ((ret = ijnft_build_install(&cfg, 1, buf, sizeof(buf),
+					       &used)) ||
+		    (ret = ijnft_batch_describe(buf, used, text,
+						sizeof(text))) < 0)
+			return fail(NULL, op, ret);
+		fputs(text, stdout);
+		return 0;
+	}
+	if ((ret = ijnft_open(&h)))
+		return fail(NULL, "open", ret);
+	if (!strcmp(op, "probe")) {
+		enum ijnft_queue_kind kind;
+
+		if (!(ret = ijnft_probe_queue(h, &kind)))
+			puts(kind == IJNFT_QUEUE_NATIVE ? "native" : "xt");
+	} else if (!strcmp(op, "install") || !strcmp(op, "generation")) {
+		if (parse_options(&cfg, argc - 2, argv + 2)) {
+			ijnft_close(h);
+			return 2;
+		}
+		if (ijnft_config_check(&cfg, &why)) {
+			fprintf(stderr, "nftdrv: %s: %s\n", op, why);
+			ijnft_close(h);
+			return 1;
+		}
+		ret = !strcmp(op, "install") ? ijnft_install(h, &cfg) :
+					       ijnft_set_generation(h, &cfg);
+	} else if (!strcmp(op, "qadd") && argc >= 3 && !parse_mac(argv[2], mac)) {
+		ret = ijnft_quarantine_add(h, mac,
+					   argc > 3 ? (uint32_t)atol(argv[3]) : 0);
+	} else if (!strcmp(op, "qdel") && argc >= 3 && !parse_mac(argv[2], mac)) {
+		ret = ijnft_quarantine_del(h, mac);
+	} else if (!strcmp(op, "counters")) {
+		struct ijnft_counters c;
+
+		if (!(ret = ijnft_counters(h, &c)))
+			for (int i = 0; i < __IJNFT_CTR_MAX; i++)
+				printf("%s %llu %llu\n", ijnft_ctr_name(i),
+				       (unsigned long long)c.packets[i],
+				       (unsigned long long)c.bytes[i]);
+	} else if (!strcmp(op, "remove")) {
+		ret = ijnft_remove(h);
+	} else if (!strcmp(op, "sysctl")) {
+		printf("acct %d bridge-nf %d\n", ijnft_conntrack_acct_enabled(),
+		       ijnft_bridge_nf_enabled());
+	} else {
+		fprintf(stderr, "nftdrv: bad arguments (see the source)\n");
+		ijnft_close(h);
+		return 2;
+	}
+	if (ret)
+		ret = fail(h, op, ret);
+	ijnft_close(h);
+	return ret;
+}
