@@ -597,6 +597,26 @@ static int rule_put(struct batch *b, struct rule_builder *rb,
 	return ret;
 }
 
+/* ct mark & 0xff03 == gen<<8|V counter drop (deny) / accept (allow). */
+static int put_verdict_rule(struct batch *b, struct rule_builder *rb,
+			    const struct ijnft_counters *start, uint8_t gen,
+			    enum ijnft_verdict v)
+{
+	bool deny = v == IJNFT_VERDICT_DENY;
+	uint32_t mark = ijnft_ct_mark(gen, v);
+	int ret;
+
+	if ((ret = rb_start(rb, IJNFT_TABLE, IJNFT_CHAIN)))
+		return ret;
+	rb_ct(rb, NFT_CT_MARK);
+	rb_and32(rb, IJNFT_MARK_MASK);
+	rb_cmp(rb, NFT_CMP_EQ, &mark, sizeof(mark));
+	rb_counter(rb, start, deny ? IJNFT_CTR_DENY : IJNFT_CTR_ALLOW);
+	rb_verdict(rb, deny ? NF_DROP : NF_ACCEPT);
+	return rule_put(b, rb, deny ? "deny" : "allow",
+			deny ? "add rule deny" : "add rule allow");
+}
+
 /*
  * The forward chain, in order (docs/nftables.md):
  *   scope       iifname != @lan_ifs oifname != @lan_ifs return
@@ -614,8 +634,6 @@ static int put_rules(struct batch *b, const struct ijnft_config *cfg,
 	uint32_t lan_id = same_batch ? SET_ID_LAN : 0;
 	uint32_t q_id = same_batch ? SET_ID_QUARANTINE : 0;
 	uint16_t ether = ARPHRD_ETHER;
-	uint32_t deny = ijnft_ct_mark(cfg->generation, IJNFT_VERDICT_DENY);
-	uint32_t allow = ijnft_ct_mark(cfg->generation, IJNFT_VERDICT_ALLOW);
 	uint32_t undecided = IJNFT_VERDICT_UNDECIDED;
 	/* nft compares with memcmp: a host-order 64-bit counter must be
 	 * turned big-endian first for `>` to mean greater. */
@@ -661,24 +679,10 @@ static int put_rules(struct batch *b, const struct ijnft_config *cfg,
 
 	/* Verdicts of the current generation only; a stale generation falls
 	 * through to the queue and is judged again. */
-	if ((ret = rb_start(&rb, IJNFT_TABLE, IJNFT_CHAIN)))
-		return ret;
-	rb_ct(&rb, NFT_CT_MARK);
-	rb_and32(&rb, IJNFT_MARK_MASK);
-	rb_cmp(&rb, NFT_CMP_EQ, &deny, sizeof(deny));
-	rb_counter(&rb, start, IJNFT_CTR_DENY);
-	rb_verdict(&rb, NF_DROP);
-	if ((ret = rule_put(b, &rb, "deny", "add rule deny")))
-		return ret;
-
-	if ((ret = rb_start(&rb, IJNFT_TABLE, IJNFT_CHAIN)))
-		return ret;
-	rb_ct(&rb, NFT_CT_MARK);
-	rb_and32(&rb, IJNFT_MARK_MASK);
-	rb_cmp(&rb, NFT_CMP_EQ, &allow, sizeof(allow));
-	rb_counter(&rb, start, IJNFT_CTR_ALLOW);
-	rb_verdict(&rb, NF_ACCEPT);
-	if ((ret = rule_put(b, &rb, "allow", "add rule allow")))
+	if ((ret = put_verdict_rule(b, &rb, start, cfg->generation,
+				    IJNFT_VERDICT_DENY)) ||
+	    (ret = put_verdict_rule(b, &rb, start, cfg->generation,
+				    IJNFT_VERDICT_ALLOW)))
 		return ret;
 
 	/* Never-decided flows past the budget: the daemon had its chance
