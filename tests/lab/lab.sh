@@ -60,6 +60,16 @@ kill_in_ns() {
 	kill -TERM "$_pid" 2>/dev/null
 }
 
+# Send signal $1 to every process inside the lab's namespaces.
+signal_lab() {
+	for n in $NODES; do
+		ns_exists "$n" || continue
+		for pid in $(ip netns pids "$P-$n" 2>/dev/null); do
+			kill -"$1" "$pid" 2>/dev/null
+		done
+	done
+}
+
 cmd_down() {
 	# 1. service PIDs recorded at up time (only if they are still in our ns)
 	if [ -d "$RUN/pids" ]; then
@@ -69,12 +79,7 @@ cmd_down() {
 		done
 	fi
 	# 2. anything else still running inside our namespaces
-	for n in $NODES; do
-		ns_exists "$n" || continue
-		for pid in $(ip netns pids "$P-$n" 2>/dev/null); do
-			kill -TERM "$pid" 2>/dev/null
-		done
-	done
+	signal_lab TERM
 	i=0
 	while [ $i -lt 30 ]; do
 		left=""
@@ -86,12 +91,7 @@ cmd_down() {
 		sleep 0.1
 		i=$((i + 1))
 	done
-	for n in $NODES; do
-		ns_exists "$n" || continue
-		for pid in $(ip netns pids "$P-$n" 2>/dev/null); do
-			kill -KILL "$pid" 2>/dev/null
-		done
-	done
+	signal_lab KILL
 	# Killed services are reparented to PID 1; give it a moment to reap them so
 	# that a finished `down` leaves nothing (not even zombies) in ps. Bounded.
 	if [ -d "$RUN/pids" ]; then
