@@ -90,6 +90,9 @@ static const char *const ctr_names[__IJNFT_CTR_MAX] = {
 	[IJNFT_CTR_ALLOW] = "allow",
 	[IJNFT_CTR_BUDGET] = "budget",
 	[IJNFT_CTR_QUEUED] = "queue",
+	[IJNFT_CTR_ACK] = "ack",
+	[IJNFT_CTR_MARK_ALLOW] = "mark allow",
+	[IJNFT_CTR_MARK_DENY] = "mark deny",
 };
 
 const char *ijnft_ctr_name(enum ijnft_ctr c)
@@ -342,9 +345,10 @@ static int put_elems(struct batch *b, uint16_t type, const char *set,
 	return msg_finish(b, nlh);
 }
 
-/* The `forward` base chain, or a regular chain when hooked is false. */
+/* A base chain on the forward hook at PRIO, or a regular chain when hooked
+ * is false. */
 static int put_chain(struct batch *b, const char *table, const char *name,
-		     bool hooked, const char *what)
+		     bool hooked, int prio, const char *what)
 {
 	union msgbuf m;
 	struct nlmsghdr *nlh;
@@ -361,7 +365,7 @@ static int put_chain(struct batch *b, const char *table, const char *name,
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
 	if (hooked) {
 		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, NF_INET_FORWARD);
-		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, IJNFT_PRIORITY);
+		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
 		/* Policy accept: the jail only ever removes traffic it has a
 		 * reason to remove; everything else is other chains' business. */
 		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
@@ -377,7 +381,8 @@ static int put_chain(struct batch *b, const char *table, const char *name,
 }
 
 /* DELRULE naming only the chain: deletes all its rules (`nft flush chain`). */
-static int put_flush_chain(struct batch *b)
+static int put_flush_chain(struct batch *b, const char *chain,
+			   const char *what)
 {
 	union msgbuf m;
 	struct nlmsghdr *nlh;
@@ -386,12 +391,12 @@ static int put_flush_chain(struct batch *b)
 	if (!r)
 		return -ENOMEM;
 	if (nftnl_rule_set_str(r, NFTNL_RULE_TABLE, IJNFT_TABLE) < 0 ||
-	    nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, IJNFT_CHAIN) < 0) {
+	    nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain) < 0) {
 		nftnl_rule_free(r);
 		return -ENOMEM;
 	}
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
-	nlh = msg_start(b, &m, NFT_MSG_DELRULE, 0, "flush chain forward");
+	nlh = msg_start(b, &m, NFT_MSG_DELRULE, 0, what);
 	if (!nlh) {
 		nftnl_rule_free(r);
 		return -E2BIG;
@@ -454,19 +459,90 @@ static void rb_cmp(struct rule_builder *rb, uint32_t op, const void *data,
 	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
 }
 
-/* reg1 &= mask on a 32-bit register (host byte order, like ct mark). */
-static void rb_and32(struct rule_builder *rb, uint32_t mask)
+/* reg1 = (reg1 & mask) ^ xor over len bytes (mask and xor as the register
+ * holds them: host order for marks). */
+static void rb_bitwise(struct rule_builder *rb, const void *mask,
+		       const void *xor, uint32_t len)
 {
 	struct nftnl_expr *e = rb_add(rb, "bitwise");
-	uint32_t zero = 0;
 
 	if (!e)
 		return;
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, sizeof(mask));
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof(mask));
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, xor, len);
+}
+
+/* reg1 = (reg1 & mask) ^ xor on a 32-bit register (host byte order, like
+ * ct mark and meta mark). */
+static void rb_maskxor32(struct rule_builder *rb, uint32_t mask, uint32_t xor)
+{
+	rb_bitwise(rb, &mask, &xor, sizeof(mask));
+}
+
+static void rb_and32(struct rule_builder *rb, uint32_t mask)
+{
+	rb_maskxor32(rb, mask, 0);
+}
+
+/* reg1 &= mask on a 1-byte register. */
+static void rb_and8(struct rule_builder *rb, uint8_t mask)
+{
+	uint8_t zero = 0;
+
+	rb_bitwise(rb, &mask, &zero, 1);
+}
+
+/* reg1 (host order, len bytes) to network order, so cmp's memcmp orders
+ * numbers. */
+static void rb_hton(struct rule_builder *rb, uint32_t len)
+{
+	struct nftnl_expr *e = rb_add(rb, "byteorder");
+
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_OP, NFT_BYTEORDER_HTON);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_LEN, len);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SIZE, len);
+}
+
+static void rb_payload(struct rule_builder *rb, uint32_t base,
+		       uint32_t offset, uint32_t len)
+{
+	struct nftnl_expr *e = rb_add(rb, "payload");
+
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+}
+
+/* ct mark = reg1 */
+static void rb_ct_set_mark(struct rule_builder *rb)
+{
+	struct nftnl_expr *e = rb_add(rb, "ct");
+
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_MARK);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_SREG, NFT_REG_1);
+}
+
+/* meta mark = reg1 */
+static void rb_meta_set_mark(struct rule_builder *rb)
+{
+	struct nftnl_expr *e = rb_add(rb, "meta");
+
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, NFT_META_MARK);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_SREG, NFT_REG_1);
 }
 
 static void rb_lookup(struct rule_builder *rb, const char *set,
@@ -617,6 +693,69 @@ static int put_verdict_rule(struct batch *b, struct rule_builder *rb,
 			deny ? "add rule deny" : "add rule allow");
 }
 
+#define TCP_FLAG_ACK	0x10
+#define TCP_FLAGS_FSRPA	0x1f	/* FIN SYN RST PSH ACK */
+/* IPv6 header + TCP header + 40 bytes of options. */
+#define ACK_MAX_LEN	100
+
+/*
+ * The verdict chain (docs/nftables.md): the daemon's verdict arrives in the
+ * packet mark of the packet it accepted; copy it into the conntrack mark
+ * and clear it from the packet.
+ *   mark allow   meta mark & 0xff03 == gen<<8|1
+ *                  ct mark set ct mark & ~0xff03 | gen<<8|1
+ *                  meta mark set meta mark & ~0xff03 counter accept
+ *   mark deny    meta mark & 0xff03 == gen<<8|2
+ *                  ct mark set ct mark & ~0xff03 | gen<<8|2
+ *   mark deny    meta mark & 0x3 == 2 counter drop
+ * The last rule drops a denied packet even when its generation is not the
+ * installed one (a verdict given while a reload was under way).
+ */
+static int put_verdict_chain_rules(struct batch *b,
+				   const struct ijnft_config *cfg,
+				   const struct ijnft_counters *start)
+{
+	static const enum ijnft_verdict vs[2] = { IJNFT_VERDICT_ALLOW,
+						  IJNFT_VERDICT_DENY };
+	uint32_t deny = IJNFT_VERDICT_DENY;
+	struct rule_builder rb;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < 2; i++) {
+		uint32_t mark = ijnft_ct_mark(cfg->generation, vs[i]);
+		bool allow = vs[i] == IJNFT_VERDICT_ALLOW;
+
+		if ((ret = rb_start(&rb, IJNFT_TABLE, IJNFT_CHAIN_VERDICT)))
+			return ret;
+		rb_meta(&rb, NFT_META_MARK);
+		rb_and32(&rb, IJNFT_MARK_MASK);
+		rb_cmp(&rb, NFT_CMP_EQ, &mark, sizeof(mark));
+		rb_ct(&rb, NFT_CT_MARK);
+		rb_maskxor32(&rb, ~IJNFT_MARK_MASK, mark);
+		rb_ct_set_mark(&rb);
+		if (allow) {
+			rb_meta(&rb, NFT_META_MARK);
+			rb_maskxor32(&rb, ~IJNFT_MARK_MASK, 0);
+			rb_meta_set_mark(&rb);
+			rb_counter(&rb, start, IJNFT_CTR_MARK_ALLOW);
+			rb_verdict(&rb, NF_ACCEPT);
+		}
+		if ((ret = rule_put(b, &rb, allow ? "mark allow" : NULL,
+				    allow ? "add rule mark allow"
+					  : "add rule mark deny")))
+			return ret;
+	}
+	if ((ret = rb_start(&rb, IJNFT_TABLE, IJNFT_CHAIN_VERDICT)))
+		return ret;
+	rb_meta(&rb, NFT_META_MARK);
+	rb_and32(&rb, IJNFT_MARK_VERDICT_MASK);
+	rb_cmp(&rb, NFT_CMP_EQ, &deny, sizeof(deny));
+	rb_counter(&rb, start, IJNFT_CTR_MARK_DENY);
+	rb_verdict(&rb, NF_DROP);
+	return rule_put(b, &rb, "mark deny", "add rule drop denied");
+}
+
 /*
  * The forward chain, in order (docs/nftables.md):
  *   scope       iifname != @lan_ifs oifname != @lan_ifs return
@@ -624,7 +763,10 @@ static int put_verdict_rule(struct batch *b, struct rule_builder *rb,
  *   deny        ct mark & 0xff03 == gen<<8|2 counter drop
  *   allow       ct mark & 0xff03 == gen<<8|1 counter accept
  *   budget      ct mark & 0x3 == 0 ct packets > N counter accept
+ *   ack         meta l4proto tcp tcp flags & 0x1f == ack meta length <= 100
+ *                 counter accept
  *   queue       counter queue num A-B [bypass]
+ * then the verdict chain's rules.
  * set_id is SET_ID_* when the sets are created in the same batch, else 0.
  */
 static int put_rules(struct batch *b, const struct ijnft_config *cfg,
@@ -638,6 +780,8 @@ static int put_rules(struct batch *b, const struct ijnft_config *cfg,
 	/* nft compares with memcmp: a host-order 64-bit counter must be
 	 * turned big-endian first for `>` to mean greater. */
 	uint64_t budget = htobe64(cfg->inspect_packets);
+	uint32_t ack_max = htonl(ACK_MAX_LEN);
+	uint8_t tcp = IPPROTO_TCP, ack = TCP_FLAG_ACK;
 	int ret;
 
 	/* Traffic that neither enters nor leaves the jailed LAN is none of
@@ -659,18 +803,7 @@ static int put_rules(struct batch *b, const struct ijnft_config *cfg,
 		return ret;
 	rb_meta(&rb, NFT_META_IIFTYPE);
 	rb_cmp(&rb, NFT_CMP_EQ, &ether, sizeof(ether));
-	{
-		struct nftnl_expr *e = rb_add(&rb, "payload");
-
-		if (e) {
-			nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG,
-					   NFT_REG_1);
-			nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE,
-					   NFT_PAYLOAD_LL_HEADER);
-			nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, 6);
-			nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, 6);
-		}
-	}
+	rb_payload(&rb, NFT_PAYLOAD_LL_HEADER, 6, 6);
 	rb_lookup(&rb, IJNFT_SET_QUARANTINE, q_id, false);
 	rb_counter(&rb, start, IJNFT_CTR_QUARANTINE);
 	rb_verdict(&rb, NF_DROP);
@@ -695,31 +828,39 @@ static int put_rules(struct batch *b, const struct ijnft_config *cfg,
 	rb_and32(&rb, IJNFT_MARK_VERDICT_MASK);
 	rb_cmp(&rb, NFT_CMP_EQ, &undecided, sizeof(undecided));
 	rb_ct(&rb, NFT_CT_PKTS);
-	{
-		struct nftnl_expr *e = rb_add(&rb, "byteorder");
-
-		if (e) {
-			nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SREG,
-					   NFT_REG_1);
-			nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_DREG,
-					   NFT_REG_1);
-			nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_OP,
-					   NFT_BYTEORDER_HTON);
-			nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_LEN, 8);
-			nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SIZE, 8);
-		}
-	}
+	rb_hton(&rb, 8);
 	rb_cmp(&rb, NFT_CMP_GT, &budget, sizeof(budget));
 	rb_counter(&rb, start, IJNFT_CTR_BUDGET);
 	rb_verdict(&rb, NF_ACCEPT);
 	if ((ret = rule_put(b, &rb, "budget", "add rule budget")))
 		return ret;
 
+	/* A TCP segment with only ACK set (no PSH) and at most the headers'
+	 * length carries no payload a classifier reads: not worth a round
+	 * trip.  Data segments without PSH are full-sized (MSS), far above
+	 * ACK_MAX_LEN; nft cannot subtract header lengths to be exact. */
+	if ((ret = rb_start(&rb, IJNFT_TABLE, IJNFT_CHAIN)))
+		return ret;
+	rb_meta(&rb, NFT_META_L4PROTO);
+	rb_cmp(&rb, NFT_CMP_EQ, &tcp, sizeof(tcp));
+	rb_payload(&rb, NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1);
+	rb_and8(&rb, TCP_FLAGS_FSRPA);
+	rb_cmp(&rb, NFT_CMP_EQ, &ack, sizeof(ack));
+	rb_meta(&rb, NFT_META_LEN);
+	rb_hton(&rb, 4);
+	rb_cmp(&rb, NFT_CMP_LTE, &ack_max, sizeof(ack_max));
+	rb_counter(&rb, start, IJNFT_CTR_ACK);
+	rb_verdict(&rb, NF_ACCEPT);
+	if ((ret = rule_put(b, &rb, "ack", "add rule ack")))
+		return ret;
+
 	if ((ret = rb_start(&rb, IJNFT_TABLE, IJNFT_CHAIN)))
 		return ret;
 	rb_counter(&rb, start, IJNFT_CTR_QUEUED);
 	rb_queue(&rb, cfg);
-	return rule_put(b, &rb, "queue", "add rule queue");
+	if ((ret = rule_put(b, &rb, "queue", "add rule queue")))
+		return ret;
+	return put_verdict_chain_rules(b, cfg, start);
 }
 
 /* lan_ifs keys: names NUL-padded to IFNAMSIZ, as `meta iifname` loads them. */
@@ -769,7 +910,9 @@ static int build_install(struct batch *b, const struct ijnft_config *cfg)
 			   "add set lan_ifs")) ||
 	    (ret = put_lan_elems(b, cfg, SET_ID_LAN)) ||
 	    (ret = put_chain(b, IJNFT_TABLE, IJNFT_CHAIN, true,
-			     "add chain forward")) ||
+			     IJNFT_PRIORITY, "add chain forward")) ||
+	    (ret = put_chain(b, IJNFT_TABLE, IJNFT_CHAIN_VERDICT, true,
+			     IJNFT_PRIORITY_VERDICT, "add chain verdict")) ||
 	    (ret = put_rules(b, cfg, NULL, true)))
 		return ret;
 	return batch_end(b);
@@ -782,7 +925,10 @@ static int build_generation(struct batch *b, const struct ijnft_config *cfg,
 
 	if ((ret = build_check(cfg)))
 		return ret;
-	if ((ret = batch_begin(b)) || (ret = put_flush_chain(b)) ||
+	if ((ret = batch_begin(b)) ||
+	    (ret = put_flush_chain(b, IJNFT_CHAIN, "flush chain forward")) ||
+	    (ret = put_flush_chain(b, IJNFT_CHAIN_VERDICT,
+				   "flush chain verdict")) ||
 	    (ret = put_elems(b, NFT_MSG_DELSETELEM, IJNFT_SET_LAN, 0, NULL, 0,
 			     0, 0, "flush set lan_ifs")) ||
 	    (ret = put_lan_elems(b, cfg, 0)) ||
@@ -840,7 +986,7 @@ static int build_probe(struct batch *b)
 	if ((ret = batch_begin(b)) ||
 	    (ret = put_table(b, NFT_MSG_NEWTABLE, PROBE_TABLE,
 			     "add probe table")) ||
-	    (ret = put_chain(b, PROBE_TABLE, PROBE_CHAIN, false,
+	    (ret = put_chain(b, PROBE_TABLE, PROBE_CHAIN, false, 0,
 			     "add probe chain")))
 		return ret;
 	for (int kind = IJNFT_QUEUE_NATIVE; kind <= IJNFT_QUEUE_XT; kind++) {
@@ -1529,13 +1675,12 @@ int ijnft_counters(struct ijnft *h, struct ijnft_counters *out)
 	r = nftnl_rule_alloc();
 	if (!r)
 		return -ENOMEM;
-	if (nftnl_rule_set_str(r, NFTNL_RULE_TABLE, IJNFT_TABLE) < 0 ||
-	    nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, IJNFT_CHAIN) < 0) {
+	if (nftnl_rule_set_str(r, NFTNL_RULE_TABLE, IJNFT_TABLE) < 0) {
 		nftnl_rule_free(r);
 		return -ENOMEM;
 	}
 	seq = h->seq++;
-	/* A dump filtered by table and chain: the kernel skips the rest. */
+	/* A dump filtered by table: the kernel skips the rest. */
 	nlh = nftnl_nlmsg_build_hdr(h->tx, NFT_MSG_GETRULE, NFPROTO_INET,
 				    NLM_F_DUMP, seq);
 	nftnl_rule_nlmsg_build_payload(nlh, r);
@@ -1550,12 +1695,12 @@ int ijnft_counters(struct ijnft *h, struct ijnft_counters *out)
 		ret = mnl_cb_run(h->rx, n, seq, h->portid, counters_cb, &ctx);
 	} while (ret > MNL_CB_STOP);
 	if (ret < 0) {
-		h->err_what = "list rules of chain forward";
+		h->err_what = "list rules of table iotjail";
 		return -errno;
 	}
 	/* A dump filtered on a missing table is empty, not an error. */
 	if (ctx.rules == 0) {
-		h->err_what = "list rules of chain forward";
+		h->err_what = "list rules of table iotjail";
 		return -ENOENT;
 	}
 	return 0;

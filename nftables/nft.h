@@ -2,18 +2,19 @@
  * nftables/nft.h: the kernel half of iotjail's verdicts.
  *
  * One nf_tables table, `inet iotjail`, holds everything: the `quarantine`
- * and `lan_ifs` sets and the `forward` chain.  Every change is one atomic
- * batch; every message in it is acknowledged and checked, and a failure is
+ * and `lan_ifs` sets, the `forward` chain and the `verdict` chain.  Every
+ * change is one atomic batch; every message in it is acknowledged and checked, and a failure is
  * mapped back to the message that caused it (ijnft_error_what()).
  *
- * The chain sends only the first packets of each new flow to userspace
- * (NFQUEUE); once the daemon has written its verdict into the conntrack mark,
- * the kernel applies it to the rest of the flow.  docs/nftables.md shows the
+ * `forward` sends only the first packets of each new flow to userspace
+ * (NFQUEUE); the daemon's verdict comes back in the packet mark, `verdict`
+ * copies it into the conntrack mark, and the kernel applies it to the rest
+ * of the flow.  docs/nftables.md shows the
  * ruleset and explains each rule.
  *
  * Conventions: functions return 0 or -errno; nothing here logs, touches
  * sysctls or keeps global state.  This header and nft.c know nothing of
- * daemon/; nft.c is the only file that includes libnftnl or libmnl.
+ * daemon/; nft.c is the only file that includes libnftnl.
  */
 #ifndef IOTJAIL_NFTABLES_NFT_H
 #define IOTJAIL_NFTABLES_NFT_H
@@ -24,13 +25,23 @@
 
 #define IJNFT_TABLE		"iotjail"	/* family inet */
 #define IJNFT_CHAIN		"forward"
+#define IJNFT_CHAIN_VERDICT	"verdict"
 #define IJNFT_SET_QUARANTINE	"quarantine"
 #define IJNFT_SET_LAN		"lan_ifs"
 #define IJNFT_PRIORITY		(-5)	/* before the usual filter chains */
+#define IJNFT_PRIORITY_VERDICT	(-4)	/* right after `forward` */
 
 /*
  * Conntrack mark layout.  The daemon owns only these bits and must leave the
- * others alone (set them with a mask: CTA_MARK_MASK = IJNFT_MARK_MASK).
+ * others alone.
+ *
+ * How a verdict gets there: the daemon accepts the queued packet with these
+ * bits set in its *packet* mark (the other bits of the packet mark kept).
+ * The `verdict` chain, which the packet reaches right after `forward`, copies
+ * them into the conntrack mark (other bits kept), clears them from the
+ * packet mark, and drops the packet if the verdict is deny.  This needs no
+ * ctnetlink (kernels without nf_conntrack_netlink refuse NFQUEUE's
+ * conntrack flag) and works for the native and the xt queue alike.
  *
  *   bits 0-1   verdict: 0 undecided, 1 allow, 2 deny (3 is unused)
  *   bits 8-15  policy generation the verdict was made under
@@ -116,6 +127,9 @@ enum ijnft_ctr {
 	IJNFT_CTR_ALLOW,	/* accepted: flow allowed (current generation) */
 	IJNFT_CTR_BUDGET,	/* accepted: undecided past the inspection budget */
 	IJNFT_CTR_QUEUED,	/* sent to the queue (or bypassed/dropped there) */
+	IJNFT_CTR_ACK,		/* undecided, payload-less TCP ACK: not queued */
+	IJNFT_CTR_MARK_ALLOW,	/* verdict chain: allow copied to conntrack */
+	IJNFT_CTR_MARK_DENY,	/* verdict chain: deny copied, packet dropped */
 	__IJNFT_CTR_MAX
 };
 
@@ -154,7 +168,7 @@ int ijnft_probe_queue(struct ijnft *h, enum ijnft_queue_kind *out);
 int ijnft_install(struct ijnft *h, const struct ijnft_config *cfg);
 
 /*
- * Reload: atomically replaces the rules of the forward chain (and the
+ * Reload: atomically replaces the rules of both chains (and the
  * lan_ifs elements) with those of cfg, typically a new generation.  The
  * quarantine set is kept; the counters are carried over (packets counted
  * between reading and replacing them are lost).  -ENOENT if not installed.
@@ -173,7 +187,7 @@ int ijnft_quarantine_del(struct ijnft *h, const uint8_t mac[6]);
 /* Deletes the table (clean exit).  0 also when it did not exist. */
 int ijnft_remove(struct ijnft *h);
 
-/* Reads the rule counters of the installed chain.  -ENOENT if absent. */
+/* Reads the rule counters of the installed table (both chains).  -ENOENT if absent. */
 int ijnft_counters(struct ijnft *h, struct ijnft_counters *out);
 
 /*

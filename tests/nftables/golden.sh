@@ -8,12 +8,17 @@
 #   - the queue probe reports native or xt and leaves nothing behind; a
 #     batch the kernel refuses is named by its failing message and leaves
 #     nothing behind either (atomic);
-#   - install creates the table and rules; installing twice gives one table
-#     and one set of rules; set_generation changes only the generation;
-#     quarantine add/del (with timeout, and timeout replacement); remove;
+#   - install creates the table, both chains (forward, verdict) and their
+#     rules; installing twice gives one table and one set of rules;
+#     set_generation changes only the generation; quarantine add/del (with
+#     timeout, and timeout replacement); remove;
 #   - traffic through a bridge between two more namespaces: the budget,
-#     quarantine, deny and allow marks, a stale generation re-queued, and
-#     fail-closed dropping while no daemon listens.
+#     quarantine, deny and allow ct marks, a stale generation re-queued,
+#     fail-closed dropping while no daemon listens; the verdict chain fed
+#     with packet marks as the daemon sets them (allow and deny copied into
+#     conntrack with other bits kept, packet bits cleared, stale or
+#     first-packet denies dropped); pure TCP ACKs not queued (`ack`);
+#     ijnft_counters() against nft's listing, and carried over a reload.
 # `nft` (Debian package nftables) is needed for the listing checks and
 # `ip` (iproute2) for namespaces; missing tools skip, they do not fail.
 set -u
@@ -114,14 +119,27 @@ run "install" drv install bridge=br-jail gen=1 inspect=3 queue=0:2
 run "install again" drv install bridge=br-jail gen=1 inspect=3 queue=0:2
 if [ "$HAVE_NFT" = 1 ]; then
 	expect "one table after two installs" "table inet iotjail" "$(tables)"
-	expect "six rules after two installs" 6 "$(listing | grep -c 'comment "')"
+	expect "nine counted rules after two installs" 9 "$(listing | grep -c 'comment "')"
+	expect "two ct mark writers after two installs" 2 "$(listing | grep -c 'ct mark set')"
+	expect "rule order (forward, then verdict)" \
+		"scope quarantine deny allow budget ack queue mark allow mark deny" \
+		"$(listing | sed -n 's/.*comment "\([^"]*\)"$/\1/p' | paste -sd ' ')"
 	has "chain" "type filter hook forward priority filter - 5; policy accept;"
+	has "verdict chain" "type filter hook forward priority filter - 4; policy accept;"
+	expect "chains" "forward verdict" \
+		"$(listing | sed -n 's/^[[:space:]]*chain \([a-z]*\) {$/\1/p' | paste -sd ' ')"
 	has "lan set" 'elements = { "br-jail" }'
 	has "scope" 'iifname != @lan_ifs oifname != @lan_ifs return comment "scope"'
 	has "quarantine" 'ether saddr @quarantine counter packets 0 bytes 0 drop comment "quarantine"'
 	has "deny" 'ct mark & 0x0000ff03 == 0x00000102 counter packets 0 bytes 0 drop comment "deny"'
 	has "allow" 'ct mark & 0x0000ff03 == 0x00000101 counter packets 0 bytes 0 accept comment "allow"'
 	has "budget" 'ct mark & 0x00000003 == 0x00000000 ct packets > 3 counter packets 0 bytes 0 accept comment "budget"'
+	has "ack" 'tcp flags ack / fin,syn,rst,psh,ack meta length <= 100 counter packets 0 bytes 0 accept comment "ack"'
+	# nft 1.0.6 prints (x & 0xffff00fc) ^ 0x101 as x & 0xffff01fd | 0x101:
+	# the same function (the xor bits lie outside the mask).
+	has "mark allow" 'meta mark & 0x0000ff03 == 0x00000101 ct mark set ct mark & 0xffff01fd | 0x00000101 meta mark set meta mark & 0xffff00fc counter packets 0 bytes 0 accept comment "mark allow"'
+	has "mark deny (copy)" 'meta mark & 0x0000ff03 == 0x00000102 ct mark set ct mark & 0xffff01fe | 0x00000102'
+	has "mark deny (drop)" 'meta mark & 0x00000003 == 0x00000002 counter packets 0 bytes 0 drop comment "mark deny"'
 	if [ "$kind" = native ]; then
 		# nft's spelling of the statement changed across versions;
 		# the range and the bypass flag are what matters.
@@ -137,9 +155,11 @@ if [ "$HAVE_NFT" = 1 ]; then
 	run "set_generation" drv generation bridge=br-jail gen=2 inspect=3 queue=0:2
 	listing >"$tmp/after"
 	diff "$tmp/before" "$tmp/after" | grep '^[<>]' >"$tmp/diff"
-	expect "set_generation changes two lines" 4 "$(wc -l <"$tmp/diff")"
+	expect "set_generation changes four lines" 8 "$(wc -l <"$tmp/diff")"
 	expect "set_generation: new deny" 1 "$(grep -c '^> .*== 0x00000202 .*"deny"' "$tmp/diff")"
 	expect "set_generation: new allow" 1 "$(grep -c '^> .*== 0x00000201 .*"allow"' "$tmp/diff")"
+	expect "set_generation: new mark allow" 1 "$(grep -c '^> .*meta mark & 0x0000ff03 == 0x00000201 ct mark set .* | 0x00000201 .*"mark allow"' "$tmp/diff")"
+	expect "set_generation: new mark deny" 1 "$(grep -c '^> .*meta mark & 0x0000ff03 == 0x00000202 ct mark set .* | 0x00000202$' "$tmp/diff")"
 fi
 
 # --- quarantine -----------------------------------------------------------------
@@ -165,7 +185,7 @@ run "remove" drv remove
 [ "$HAVE_NFT" = 1 ] && expect "remove deletes the table" "" "$(tables)"
 run "remove when absent" drv remove
 expect "set_generation when absent" \
-	"nftdrv: generation: No such file or directory (list rules of chain forward)" \
+	"nftdrv: generation: No such file or directory (list rules of table iotjail)" \
 	"$(drv generation 2>&1)"
 
 # --- traffic through a jailed bridge ---------------------------------------------------
@@ -205,7 +225,34 @@ send() {
 	wait "$rpid"
 	cat "$tmp/recv"
 }
-counter() { drv counters | awk -v n="$1" '$1 == n { print $2 }'; }
+# counter NAME: packets of an ijnft_counters() counter (names may hold spaces)
+counter() { drv counters | awk -F '\t' -v n="$1" '$1 == n { print $2 }'; }
+# snap; delta NAME: packets counted since the last snap
+snap() { drv counters >"$tmp/snap"; }
+delta() {
+	was=$(awk -F '\t' -v n="$1" '$1 == n { print $2 }' "$tmp/snap")
+	echo $(($(counter "$1") - was))
+}
+# listed NAME: packets of the rule commented NAME, as `nft list` prints it
+listed() {
+	listing | sed -n 's/.*counter packets \([0-9]*\) bytes [0-9]* .*comment "'"$1"'"$/\1/p'
+}
+# hctr NAME: packets of the helper table's rule commented NAME (-1: no such
+# rule, which fails the check instead of breaking the arithmetic)
+hctr() {
+	n=$(ip netns exec "$NS" nft list table inet ijhelper 2>/dev/null |
+		sed -n 's/.*counter packets \([0-9]*\) bytes [0-9]* comment "'"$1"'"$/\1/p')
+	echo "${n:--1}"
+}
+# tcp SPORT ROUNDS: one TCP connection A -> B:7001; prints the bytes B read
+tcp() {
+	ip netns exec "$NSB" "$tmp/nftdrv" tcp-serve 7001 1000 >"$tmp/recv" &
+	rpid=$!
+	sleep 0.2
+	ip netns exec "$NSA" "$tmp/nftdrv" tcp-send 10.99.0.2 7001 "$1" "$2"
+	wait "$rpid"
+	cat "$tmp/recv"
+}
 # marks MARK: a helper table sets every flow's ct mark, standing in for the
 # daemon's verdicts; "none" deletes it.
 marks() {
@@ -250,6 +297,108 @@ else
 		expect "stale packets queued" $((q + 5)) "$(counter queue)"
 		expect "stale packets not budget-accepted" "$b" "$(counter budget)"
 		marks none
+	fi
+
+	# The verdict chain, fed as the daemon feeds it: the packet mark of a
+	# packet accepted from the queue (here: bypassed, no daemon) carries
+	# gen<<8|verdict.  A helper table sets packet marks before `forward`
+	# (priority -10) and observes after `verdict` (priority +10).
+	# Generation 2 is installed; the budget is out of the way.
+	if [ "$HAVE_NFT" = 1 ]; then
+		run "install for the verdict chain" drv install bridge=br-jail gen=2 inspect=1000 queue=0:2
+		if ip netns exec "$NS" nft -f - <<EOF; then ok; else ko "helper table"; fi
+table inet ijhelper {
+	chain pre {
+		type filter hook forward priority -10; policy accept;
+		udp sport 5011 ct mark 0x00010206 counter comment "deny kept bits"
+		tcp dport 7001 counter comment "tcp out"
+		tcp sport 7001 counter comment "tcp back"
+		tcp dport 7001 tcp flags & (fin|syn|rst|psh|ack) == ack meta length <= 100 counter comment "ack out"
+		tcp sport 7001 tcp flags & (fin|syn|rst|psh|ack) == ack meta length <= 100 counter comment "ack back"
+		udp sport 5010 ct mark & 0xff03 == 0 ct mark set ct mark | 0x10004 meta mark set 0x20285
+		udp sport 5011 ct mark & 0xff03 == 0 ct packets 2 ct mark set ct mark | 0x10004 meta mark set 0x202
+		udp sport 5012 ct mark & 0xff03 == 0 meta mark set 0x202
+		udp sport 5013 ct packets 2 meta mark set 0x102
+		udp sport 5014 ct packets 2 meta mark set 0x101
+	}
+	chain post {
+		type filter hook forward priority 10; policy accept;
+		udp sport 5010 meta mark & 0xff03 != 0 counter comment "leak"
+		udp sport 5010 meta mark 0x00020084 counter comment "kept"
+		udp sport 5010 ct mark 0x00010205 counter comment "ct mark"
+	}
+}
+EOF
+
+		# Allow on the first packet; mark 0x20285 is generation 2, allow,
+		# plus bits 2-7 and 16-31 that are not ours.
+		snap
+		expect "mark allow: flow passes" 5 "$(send 5010 5)"
+		expect "mark allow: copied once" 1 "$(delta 'mark allow')"
+		expect "mark allow: first packet queued" 1 "$(delta queue)"
+		expect "mark allow: later packets hit allow" 4 "$(delta allow)"
+		expect "mark allow: ct mark = other bits | 0x205" 5 "$(hctr 'ct mark')"
+		expect "mark allow: packet mark bits cleared" 0 "$(hctr leak)"
+		expect "mark allow: other packet mark bits kept" 1 "$(hctr kept)"
+
+		# Deny on the second packet (the conntrack entry is confirmed).
+		snap
+		expect "mark deny: only the first packet passes" 1 "$(send 5011 5)"
+		expect "mark deny: its packet dropped by the verdict chain" 1 "$(delta 'mark deny')"
+		expect "mark deny: the rest dropped by deny" 3 "$(delta deny)"
+		expect "mark deny: two packets queued" 2 "$(delta queue)"
+		expect "mark deny: ct mark = other bits | 0x202" 3 "$(hctr 'deny kept bits')"
+
+		# Deny on the first packet: the packet is dropped, and with it its
+		# unconfirmed conntrack entry, so the verdict is not kept: every
+		# packet is queued again (the daemon must judge it again) and
+		# dropped by the verdict chain.
+		snap
+		expect "first-packet deny: nothing passes" 0 "$(send 5012 5)"
+		expect "first-packet deny: every packet dropped by the verdict chain" 5 "$(delta 'mark deny')"
+		expect "first-packet deny: conntrack does not keep it" 0 "$(delta deny)"
+		expect "first-packet deny: every packet queued" 5 "$(delta queue)"
+
+		# Verdicts of generation 1 (given during a reload) while 2 is
+		# installed: a deny still drops its packet; neither is written
+		# into conntrack, so the flows stay undecided (queued).
+		snap
+		expect "stale deny: only its packet is dropped" 4 "$(send 5013 5)"
+		expect "stale deny: dropped by the verdict chain" 1 "$(delta 'mark deny')"
+		expect "stale deny: not kept in conntrack" 0 "$(delta deny)"
+		expect "stale deny: flow stays undecided" 5 "$(delta queue)"
+		snap
+		expect "stale allow: passes" 5 "$(send 5014 5)"
+		expect "stale allow: not copied" 0 "$(delta 'mark allow')"
+		expect "stale allow: not allowed by conntrack" 0 "$(delta allow)"
+		expect "stale allow: flow stays undecided" 5 "$(delta queue)"
+
+		# TCP in an undecided flow: pure ACKs (counted by the helper with
+		# the same match) are accepted by `ack`, all else is queued.
+		snap
+		expect "tcp: payload arrives" 80 "$(tcp 6001 5)"
+		total=$(($(hctr 'tcp out') + $(hctr 'tcp back')))
+		acks=$(($(hctr 'ack out') + $(hctr 'ack back')))
+		if [ "$acks" -ge 2 ]; then ok; else
+			ko "tcp: $acks pure ACKs seen, expected at least 2"
+		fi
+		expect "tcp: pure ACKs counted by ack" "$acks" "$(delta ack)"
+		expect "tcp: the rest queued" $((total - acks)) "$(delta queue)"
+
+		# ijnft_counters() sums the rules of both chains by comment: the
+		# numbers nft lists, for every counter.
+		drv counters | cut -f1 >"$tmp/names"
+		expect "counters: names" \
+			"quarantine,deny,allow,budget,queue,ack,mark allow,mark deny" \
+			"$(paste -sd, "$tmp/names")"
+		while read -r name; do
+			expect "counters: $name as listed" "$(listed "$name")" "$(counter "$name")"
+		done <"$tmp/names"
+		drv counters >"$tmp/c1"
+		run "set_generation 3" drv generation bridge=br-jail gen=3 inspect=1000 queue=0:2
+		drv counters >"$tmp/c2"
+		expect "set_generation carries every counter" "$(cat "$tmp/c1")" "$(cat "$tmp/c2")"
+		ip netns exec "$NS" nft delete table inet ijhelper
 	fi
 
 	run "install fail-closed" drv install bridge=br-jail gen=1 inspect=3 fail-closed

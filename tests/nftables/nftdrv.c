@@ -9,13 +9,18 @@
  *                                        bridge=NAME | lan=IF,IF,...
  *   nftdrv qadd MAC [TIMEOUT_MS]
  *   nftdrv qdel MAC
- *   nftdrv counters                    prints "NAME PACKETS BYTES" lines
+ *   nftdrv counters                    prints "NAME<TAB>PACKETS<TAB>BYTES" lines
+ *                                      (names may hold spaces: "mark allow")
  *   nftdrv remove
  *   nftdrv dry-run [OPTIONS]           prints the install batch, no kernel
  *   nftdrv sysctl                      prints what the library reads
  *   nftdrv udp-send IP PORT SPORT N    N datagrams, one flow (traffic tests)
  *   nftdrv udp-recv PORT IDLE_MS       prints how many arrived before the
  *                                      line was idle for IDLE_MS
+ *   nftdrv tcp-send IP PORT SPORT N    one connection: N small writes, each
+ *                                      answered by the server, then close
+ *   nftdrv tcp-serve PORT IDLE_MS      serves one connection (echoes each
+ *                                      read); prints the bytes read
  *
  * Exit status 0 on success, else 1 with "nftdrv: OP: ERROR (MESSAGE)".
  */
@@ -24,6 +29,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,6 +162,107 @@ static int udp_recv(int port, int idle_ms)
 	return 0;
 }
 
+/* Reads exactly n bytes (or fails). */
+static int read_full(int fd, char *buf, size_t n)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = read(fd, buf + got, n - got);
+
+		if (r <= 0)
+			return -1;
+		got += (size_t)r;
+	}
+	return 0;
+}
+
+/*
+ * One TCP connection from SPORT: N request/response rounds of 16 bytes
+ * each way, then close.  Small writes with TCP_NODELAY: every segment
+ * carries PSH and payload; the pure ACKs are the handshake's third packet,
+ * delayed ACKs and the ACKs of the FIN exchange.
+ */
+static int tcp_send(const char *ip, int port, int sport, int count)
+{
+	struct sockaddr_in src = { .sin_family = AF_INET };
+	struct sockaddr_in dst = { .sin_family = AF_INET };
+	struct timeval tv = { .tv_sec = 2 };
+	int one = 1;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	char buf[16];
+
+	if (fd < 0 || inet_pton(AF_INET, ip, &dst.sin_addr) != 1)
+		return 1;
+	dst.sin_port = htons((uint16_t)port);
+	src.sin_port = htons((uint16_t)sport);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0 ||
+	    connect(fd, (struct sockaddr *)&dst, sizeof(dst)) < 0) {
+		perror("nftdrv: tcp-send");
+		close(fd);
+		return 1;
+	}
+	for (int i = 0; i < count; i++) {
+		memset(buf, 'a' + i % 26, sizeof(buf));
+		if (write(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf) ||
+		    read_full(fd, buf, sizeof(buf)) < 0) {
+			perror("nftdrv: tcp-send");
+			close(fd);
+			return 1;
+		}
+	}
+	close(fd);
+	return 0;
+}
+
+static int tcp_serve(int port, int idle_ms)
+{
+	struct sockaddr_in addr = { .sin_family = AF_INET };
+	struct timeval tv = { .tv_sec = idle_ms / 1000,
+			      .tv_usec = (idle_ms % 1000) * 1000 };
+	int one = 1;
+	int lfd = socket(AF_INET, SOCK_STREAM, 0);
+	long total = 0;
+	char buf[256];
+	int fd;
+
+	addr.sin_port = htons((uint16_t)port);
+	if (lfd < 0) {
+		perror("nftdrv: socket");
+		return 1;
+	}
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(lfd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
+	    listen(lfd, 1) < 0) {
+		perror("nftdrv: tcp-serve");
+		close(lfd);
+		return 1;
+	}
+	/* The accept waits at most IDLE_MS too: a dropped SYN must not hang
+	 * the test. */
+	setsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	fd = accept(lfd, NULL, NULL);
+	close(lfd);
+	if (fd >= 0) {
+		ssize_t n;
+
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		while ((n = read(fd, buf, sizeof(buf))) > 0) {
+			total += n;
+			if (write(fd, buf, (size_t)n) != n)
+				break;
+		}
+		close(fd);
+	}
+	printf("%ld\n", total);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct ijnft_config cfg;
@@ -170,6 +277,11 @@ int main(int argc, char **argv)
 				atoi(argv[5]));
 	if (!strcmp(op, "udp-recv") && argc == 4)
 		return udp_recv(atoi(argv[2]), atoi(argv[3]));
+	if (!strcmp(op, "tcp-send") && argc == 6)
+		return tcp_send(argv[2], atoi(argv[3]), atoi(argv[4]),
+				atoi(argv[5]));
+	if (!strcmp(op, "tcp-serve") && argc == 4)
+		return tcp_serve(atoi(argv[2]), atoi(argv[3]));
 	if (!strcmp(op, "dry-run")) {
 		static char buf[65536], text[65536];
 		size_t used;
@@ -215,7 +327,7 @@ int main(int argc, char **argv)
 
 		if (!(ret = ijnft_counters(h, &c)))
 			for (int i = 0; i < __IJNFT_CTR_MAX; i++)
-				printf("%s %llu %llu\n", ijnft_ctr_name(i),
+				printf("%s\t%llu\t%llu\n", ijnft_ctr_name(i),
 				       (unsigned long long)c.packets[i],
 				       (unsigned long long)c.bytes[i]);
 	} else if (!strcmp(op, "remove")) {

@@ -223,23 +223,36 @@ static void test_install_order(void **state)
 		"add set lan_ifs table iotjail key_type 41 key_len 16 flags 0x0 id 2",
 		"add element lan_ifs table iotjail elem \"br0\"",
 		"add chain inet iotjail forward use 0 type filter hook forward prio -5 policy accept",
+		"add chain inet iotjail verdict use 0 type filter hook forward prio -4 policy accept",
 		"add rule inet iotjail forward [ meta load iifname",
 		"add rule inet iotjail forward [ meta load iiftype",
 		"add rule inet iotjail forward [ ct load mark",
 		"add rule inet iotjail forward [ ct load mark",
 		"add rule inet iotjail forward [ ct load mark",
+		"add rule inet iotjail forward [ meta load l4proto",
 		"add rule inet iotjail forward [ counter",
+		"add rule inet iotjail verdict [ meta load mark",
+		"add rule inet iotjail verdict [ meta load mark",
+		"add rule inet iotjail verdict [ meta load mark",
 		"end",
 	};
-	static const char *const comments[] = { "scope", "quarantine", "deny",
-						"allow", "budget", "queue" };
+	/* Which rule each line is: by comment; the one rule without a
+	 * comment (it counts nothing) is the deny copy in the verdict chain. */
+	static const char *const comments[] = {
+		"scope", "quarantine", "deny", "allow", "budget", "ack", "queue",
+		"mark allow", NULL, "mark deny",
+	};
 
 	build_install(f, &c);
 	assert_int_equal(f->n, sizeof(want) / sizeof(want[0]));
 	for (int i = 0; i < f->n; i++)
 		assert_prefix(f->lines[i], want[i]);
-	for (int i = 0; i < 6; i++)
-		assert_ptr_equal(rule(f, comments[i]), f->lines[8 + i]);
+	for (int i = 0; i < 10; i++) {
+		if (comments[i])
+			assert_ptr_equal(rule(f, comments[i]), f->lines[9 + i]);
+		else
+			assert_null(strstr(f->lines[9 + i], "userdata"));
+	}
 }
 
 /* Sequence numbers run on from BEGIN, every message asks for an ACK, and
@@ -276,7 +289,7 @@ static void test_install_framing(void **state)
 		n++;
 	}
 	assert_int_equal(off, f->used);
-	assert_int_equal(n, 15);
+	assert_int_equal(n, 20);
 }
 
 /* The generation and the budget are where the rules compare them. */
@@ -382,29 +395,47 @@ static void test_router_mode(void **state)
 	assert_contains(f->lines[6], "elem \"abcdefghijklmno\"");
 }
 
-/* Reload: the chain is flushed and refilled in one batch, the quarantine
- * set is not touched, counters carry over. */
+/* Reload: both chains are flushed and refilled in one batch, the
+ * quarantine set is not touched, counters carry over. */
 static void test_generation_batch(void **state)
 {
 	struct fixture *f = *state;
 	struct ijnft_config c = bridge_cfg();
 	struct ijnft_counters start = {
-		.packets = { 1, 2, 3, 4, 5 },
-		.bytes = { 10, 20, 30, 40, 50 },
+		.packets = { 1, 2, 3, 4, 5, 6, 7, 8 },
+		.bytes = { 10, 20, 30, 40, 50, 60, 70, 80 },
+	};
+	static const char *const want[] = {
+		"begin",
+		"delete rule inet iotjail forward",
+		"delete rule inet iotjail verdict",
+		"delete element lan_ifs table iotjail (all elements)",
+		"add element lan_ifs table iotjail elem \"br0\"",
+		"add rule inet iotjail forward [ meta load iifname",
+		"add rule inet iotjail forward [ meta load iiftype",
+		"add rule inet iotjail forward [ ct load mark",
+		"add rule inet iotjail forward [ ct load mark",
+		"add rule inet iotjail forward [ ct load mark",
+		"add rule inet iotjail forward [ meta load l4proto",
+		"add rule inet iotjail forward [ counter",
+		"add rule inet iotjail verdict [ meta load mark",
+		"add rule inet iotjail verdict [ meta load mark",
+		"add rule inet iotjail verdict [ meta load mark",
+		"end",
 	};
 
 	c.generation = 6;
 	assert_int_equal(ijnft_build_generation(&c, &start, 7, f->buf, BUF_LEN,
 						&f->used), 0);
 	describe(f);
-	assert_int_equal(f->n, 11);
-	assert_string_equal(f->lines[0], "begin");
-	assert_string_equal(f->lines[1], "delete rule inet iotjail forward");
-	assert_string_equal(f->lines[2], "delete element lan_ifs table iotjail "
-					 "(all elements)");
-	assert_string_equal(f->lines[3], "add element lan_ifs table iotjail "
-					 "elem \"br0\"");
-	assert_string_equal(f->lines[10], "end");
+	assert_int_equal(f->n, sizeof(want) / sizeof(want[0]));
+	for (int i = 0; i < f->n; i++)
+		assert_prefix(f->lines[i], want[i]);
+	/* A flush names the chain only: nothing after the chain name. */
+	assert_string_equal(f->lines[1], want[1]);
+	assert_string_equal(f->lines[2], want[2]);
+	assert_string_equal(f->lines[3], want[3]);
+	assert_string_equal(f->lines[4], want[4]);
 	assert_contains(rule(f, "quarantine"), "[ counter pkts 1 bytes 10 ]");
 	assert_contains(rule(f, "deny"), "[ cmp eq reg 1 0x00000602 ] "
 					 "[ counter pkts 2 bytes 20 ]");
@@ -412,15 +443,377 @@ static void test_generation_batch(void **state)
 					  "[ counter pkts 3 bytes 30 ]");
 	assert_contains(rule(f, "budget"), "[ counter pkts 4 bytes 40 ]");
 	assert_contains(rule(f, "queue"), "[ counter pkts 5 bytes 50 ]");
+	assert_contains(rule(f, "ack"), "[ counter pkts 6 bytes 60 ]");
+	assert_contains(rule(f, "mark allow"), "[ cmp eq reg 1 0x00000601 ] ");
+	assert_contains(rule(f, "mark allow"), "^ 0x00000601 ] ");
+	assert_contains(rule(f, "mark allow"), "[ counter pkts 7 bytes 70 ]");
+	assert_contains(f->lines[13], "[ cmp eq reg 1 0x00000602 ] ");
+	assert_contains(f->lines[13], "^ 0x00000602 ] [ ct set mark with reg 1 ]");
+	assert_null(strstr(f->lines[13], "counter"));
+	assert_contains(rule(f, "mark deny"), "[ counter pkts 8 bytes 80 ]");
 	for (int i = 0; i < f->n; i++) {
 		assert_null(strstr(f->lines[i], "table iotjail inet"));
 		assert_null(strstr(f->lines[i], "quarantine table"));
+		assert_null(strstr(f->lines[i], "add chain"));
 	}
 	/* Without start counters they begin at zero. */
 	assert_int_equal(ijnft_build_generation(&c, NULL, 7, f->buf, BUF_LEN,
 						&f->used), 0);
 	describe(f);
 	assert_contains(rule(f, "queue"), "[ counter pkts 0 bytes 0 ]");
+}
+
+/* The ack rule: TCP, flags & (FIN|SYN|RST|PSH|ACK) == ACK, length <= 100
+ * (big-endian compare), accept; the same whatever the configuration. */
+static void test_ack_rule(void **state)
+{
+	struct fixture *f = *state;
+	struct ijnft_config c = bridge_cfg();
+	char want[512], first[1024];
+
+	snprintf(want, sizeof(want),
+		 "[ meta load l4proto => reg 1 ] "
+		 "[ cmp eq reg 1 0x%08x ] "
+		 "[ payload load 1b @ transport header + 13 => reg 1 ] "
+		 "[ bitwise reg 1 = ( reg 1 & 0x0000001f ) ^ 0x00000000 ] "
+		 "[ cmp eq reg 1 0x00000010 ] "
+		 "[ meta load len => reg 1 ] "
+		 "[ byteorder reg 1 = hton(reg 1, 4, 4) ] "
+		 "[ cmp lte reg 1 0x%08x ] "
+		 "[ counter pkts 0 bytes 0 ] [ immediate reg 0 accept ] ",
+		 6u /* IPPROTO_TCP, one byte */, htonl(100));
+	build_install(f, &c);
+	assert_prefix(rule(f, "ack"), "add rule inet iotjail forward [ ");
+	assert_contains(rule(f, "ack"), want);
+	snprintf(first, sizeof(first), "%s", rule(f, "ack"));
+
+	/* Nothing of the configuration reaches it. */
+	c.generation = 200;
+	c.inspect_packets = 3;
+	c.queue_kind = IJNFT_QUEUE_NATIVE;
+	c.fail_closed = true;
+	c.mode = IJNFT_MODE_ROUTER;
+	strcpy(c.ifnames[0], "eth1");
+	build_install(f, &c);
+	assert_string_equal(rule(f, "ack"), first);
+}
+
+/*
+ * A tiny interpreter of the decoded expressions that the mark rules use, to
+ * check what the masks and xors do to marks rather than how they look.
+ * Unknown expressions fail the test.
+ */
+enum sim_verdict { SIM_CONTINUE, SIM_ACCEPT, SIM_DROP };
+
+struct sim_pkt {
+	uint32_t meta_mark;
+	uint32_t ct_mark;
+	unsigned int counted;	/* counter expressions run */
+};
+
+static enum sim_verdict sim_rule(const char *line, struct sim_pkt *p)
+{
+	const char *s = strchr(line, '[');
+	uint32_t reg = 0xdeadbeef;	/* garbage until loaded */
+
+	assert_non_null(s);
+	while (s && s[0] == '[' && s[1] == ' ') {
+		const char *end = strstr(s, " ]");
+		unsigned int a, b;
+		char e[256];
+		int n = 0;
+
+		assert_non_null(end);
+		snprintf(e, sizeof(e), "%.*s", (int)(end - s - 2), s + 2);
+		if (!strcmp(e, "meta load mark => reg 1"))
+			reg = p->meta_mark;
+		else if (!strcmp(e, "ct load mark => reg 1"))
+			reg = p->ct_mark;
+		else if (sscanf(e, "bitwise reg 1 = ( reg 1 & 0x%x ) ^ 0x%x%n",
+				&a, &b, &n) == 2 && !e[n])
+			reg = (reg & a) ^ b;
+		else if (sscanf(e, "cmp eq reg 1 0x%x%n", &a, &n) == 1 &&
+			 !e[n]) {
+			if (reg != a)
+				return SIM_CONTINUE;
+		} else if (!strcmp(e, "ct set mark with reg 1"))
+			p->ct_mark = reg;
+		else if (!strcmp(e, "meta set mark with reg 1"))
+			p->meta_mark = reg;
+		else if (!strncmp(e, "counter pkts ", 13))
+			p->counted++;
+		else if (!strcmp(e, "immediate reg 0 accept"))
+			return SIM_ACCEPT;
+		else if (!strcmp(e, "immediate reg 0 drop"))
+			return SIM_DROP;
+		else {
+			print_error("sim: unknown expression: %s\n", e);
+			fail();
+		}
+		s = end + 2;
+		while (*s == ' ')
+			s++;
+	}
+	return SIM_CONTINUE;
+}
+
+/* Runs a packet through all rules of the chain, in batch order. */
+static enum sim_verdict sim_chain(struct fixture *f, const char *chain,
+				  struct sim_pkt *p)
+{
+	char prefix[64];
+	int rules = 0;
+
+	snprintf(prefix, sizeof(prefix), "add rule inet iotjail %s [", chain);
+	for (int i = 0; i < f->n; i++) {
+		enum sim_verdict v;
+
+		if (strncmp(f->lines[i], prefix, strlen(prefix)))
+			continue;
+		rules++;
+		if ((v = sim_rule(f->lines[i], p)) != SIM_CONTINUE)
+			return v;
+	}
+	assert_true(rules > 0);
+	return SIM_CONTINUE;	/* policy accept */
+}
+
+/* The verdict chain's three rules, exactly. */
+static void test_verdict_chain_rules(void **state)
+{
+	struct fixture *f = *state;
+	struct ijnft_config c = bridge_cfg();
+
+	build_install(f, &c);
+	assert_string_equal(rule(f, "mark allow"),
+		"add rule inet iotjail verdict "
+		"[ meta load mark => reg 1 ] "
+		"[ bitwise reg 1 = ( reg 1 & 0x0000ff03 ) ^ 0x00000000 ] "
+		"[ cmp eq reg 1 0x00000501 ] "
+		"[ ct load mark => reg 1 ] "
+		"[ bitwise reg 1 = ( reg 1 & 0xffff00fc ) ^ 0x00000501 ] "
+		"[ ct set mark with reg 1 ] "
+		"[ meta load mark => reg 1 ] "
+		"[ bitwise reg 1 = ( reg 1 & 0xffff00fc ) ^ 0x00000000 ] "
+		"[ meta set mark with reg 1 ] "
+		"[ counter pkts 0 bytes 0 ] [ immediate reg 0 accept ] "
+		"userdata = { \\x00\\x0bmark allow\\x00 }");
+	/* The deny copy: no counter, no verdict (the next rule drops), no
+	 * comment; right after `mark allow`, right before `mark deny`. */
+	assert_string_equal(f->lines[17],
+		"add rule inet iotjail verdict "
+		"[ meta load mark => reg 1 ] "
+		"[ bitwise reg 1 = ( reg 1 & 0x0000ff03 ) ^ 0x00000000 ] "
+		"[ cmp eq reg 1 0x00000502 ] "
+		"[ ct load mark => reg 1 ] "
+		"[ bitwise reg 1 = ( reg 1 & 0xffff00fc ) ^ 0x00000502 ] "
+		"[ ct set mark with reg 1 ]");
+	assert_ptr_equal(rule(f, "mark allow"), f->lines[16]);
+	assert_ptr_equal(rule(f, "mark deny"), f->lines[18]);
+	/* The drop: verdict bits only, any generation. */
+	assert_string_equal(rule(f, "mark deny"),
+		"add rule inet iotjail verdict "
+		"[ meta load mark => reg 1 ] "
+		"[ bitwise reg 1 = ( reg 1 & 0x00000003 ) ^ 0x00000000 ] "
+		"[ cmp eq reg 1 0x00000002 ] "
+		"[ counter pkts 0 bytes 0 ] [ immediate reg 0 drop ] "
+		"userdata = { \\x00\\x0amark deny\\x00 }");
+
+	/* The generation lands in all four places; the drop has none. */
+	c.generation = 0xff;
+	build_install(f, &c);
+	assert_contains(rule(f, "mark allow"), "[ cmp eq reg 1 0x0000ff01 ]");
+	assert_contains(rule(f, "mark allow"), "^ 0x0000ff01 ] [ ct set mark");
+	assert_contains(f->lines[17], "[ cmp eq reg 1 0x0000ff02 ]");
+	assert_contains(f->lines[17], "^ 0x0000ff02 ] [ ct set mark");
+	assert_contains(rule(f, "mark deny"), "[ cmp eq reg 1 0x00000002 ]");
+
+	/* The packet mark is how the verdict travels for both queue kinds:
+	 * the verdict chain does not depend on the kind. */
+	{
+		char xt[3][1024];
+
+		for (int i = 0; i < 3; i++)
+			snprintf(xt[i], sizeof(xt[i]), "%s", f->lines[16 + i]);
+		c.queue_kind = IJNFT_QUEUE_NATIVE;
+		build_install(f, &c);
+		for (int i = 0; i < 3; i++)
+			assert_string_equal(f->lines[16 + i], xt[i]);
+	}
+}
+
+/* What the verdict chain does to marks, for packets the daemon marked
+ * (and others), and that the forward chain then reads the ct mark. */
+static void test_verdict_chain_semantics(void **state)
+{
+	struct fixture *f = *state;
+	struct ijnft_config c = bridge_cfg();
+	static const uint8_t gens[] = { 0, 5, 0x80, 0xff };
+	/* Marks of other software, with every bit of ours set too. */
+	static const uint32_t others[] = { 0, 0xa5a5fffc, 0xffffffff,
+					   0x000100fc };
+
+	for (unsigned int gi = 0; gi < sizeof(gens); gi++) {
+		uint8_t gen = gens[gi];
+
+		c.generation = gen;
+		build_install(f, &c);
+		for (unsigned int oi = 0; oi < 4; oi++) {
+			uint32_t other = others[oi];
+			uint32_t keep = other & ~IJNFT_MARK_MASK;
+			struct sim_pkt p;
+
+			/* Allow: copied into ct mark (other bits kept), cleared
+			 * from the packet mark (other bits kept), accepted. */
+			p = (struct sim_pkt){
+				.meta_mark = keep | ijnft_ct_mark(gen, IJNFT_VERDICT_ALLOW),
+				.ct_mark = other,
+			};
+			assert_int_equal(sim_chain(f, "verdict", &p), SIM_ACCEPT);
+			assert_int_equal(p.ct_mark,
+					 keep | ijnft_ct_mark(gen, IJNFT_VERDICT_ALLOW));
+			assert_int_equal(p.meta_mark, keep);
+			assert_int_equal(p.counted, 1);
+			/* ... and the forward chain's allow rule takes the
+			 * flow's later packets (the deny rule does not). */
+			p.counted = 0;
+			assert_int_equal(sim_rule(rule(f, "deny"), &p), SIM_CONTINUE);
+			assert_int_equal(sim_rule(rule(f, "allow"), &p), SIM_ACCEPT);
+			assert_int_equal(p.counted, 1);
+			/* The next packet of the flow (mark cleared) passes
+			 * the verdict chain untouched. */
+			p.counted = 0;
+			assert_int_equal(sim_chain(f, "verdict", &p), SIM_CONTINUE);
+			assert_int_equal(p.ct_mark,
+					 keep | ijnft_ct_mark(gen, IJNFT_VERDICT_ALLOW));
+			assert_int_equal(p.counted, 0);
+
+			/* Deny: copied (other bits kept) and dropped. */
+			p = (struct sim_pkt){
+				.meta_mark = keep | ijnft_ct_mark(gen, IJNFT_VERDICT_DENY),
+				.ct_mark = other,
+			};
+			assert_int_equal(sim_chain(f, "verdict", &p), SIM_DROP);
+			assert_int_equal(p.ct_mark,
+					 keep | ijnft_ct_mark(gen, IJNFT_VERDICT_DENY));
+			assert_int_equal(p.counted, 1);
+			p.counted = 0;
+			assert_int_equal(sim_rule(rule(f, "deny"), &p), SIM_DROP);
+			assert_int_equal(sim_rule(rule(f, "allow"), &p), SIM_CONTINUE);
+
+			/* Other generations: a deny is dropped but not
+			 * copied; an allow passes, copied nowhere, its
+			 * packet mark left as it is. */
+			for (unsigned int g = 0; g < 256; g++) {
+				if (g == gen)
+					continue;
+				p = (struct sim_pkt){
+					.meta_mark = keep | ijnft_ct_mark(g, IJNFT_VERDICT_DENY),
+					.ct_mark = other,
+				};
+				assert_int_equal(sim_chain(f, "verdict", &p), SIM_DROP);
+				assert_int_equal(p.ct_mark, other);
+				assert_int_equal(p.counted, 1);
+				p = (struct sim_pkt){
+					.meta_mark = keep | ijnft_ct_mark(g, IJNFT_VERDICT_ALLOW),
+					.ct_mark = other,
+				};
+				assert_int_equal(sim_chain(f, "verdict", &p), SIM_CONTINUE);
+				assert_int_equal(p.ct_mark, other);
+				assert_int_equal(p.meta_mark,
+						 keep | ijnft_ct_mark(g, IJNFT_VERDICT_ALLOW));
+				assert_int_equal(p.counted, 0);
+			}
+
+			/* No verdict (0) or the unused value 3: untouched. */
+			for (uint32_t v = 0; v < 4; v += 3) {
+				uint32_t m = keep | (uint32_t)gen << 8 | v;
+
+				p = (struct sim_pkt){ .meta_mark = m, .ct_mark = other };
+				assert_int_equal(sim_chain(f, "verdict", &p), SIM_CONTINUE);
+				assert_int_equal(p.meta_mark, m);
+				assert_int_equal(p.ct_mark, other);
+				assert_int_equal(p.counted, 0);
+			}
+		}
+	}
+}
+
+/* Both chains hook forward, the verdict chain right after `forward`. */
+static void test_verdict_chain_hook(void **state)
+{
+	struct fixture *f = *state;
+	struct ijnft_config c = bridge_cfg();
+	int chain_line = -1, forward_rules = 0, verdict_rules = 0;
+
+	assert_int_equal(IJNFT_PRIORITY, -5);
+	assert_int_equal(IJNFT_PRIORITY_VERDICT, -4);
+	assert_string_equal(IJNFT_CHAIN_VERDICT, "verdict");
+	c.queue_kind = IJNFT_QUEUE_NATIVE;
+	build_install(f, &c);
+	for (int i = 0; i < f->n; i++) {
+		if (!strncmp(f->lines[i], "add chain inet iotjail verdict ", 31)) {
+			assert_int_equal(chain_line, -1);
+			chain_line = i;
+			assert_string_equal(f->lines[i],
+				"add chain inet iotjail verdict use 0 type filter "
+				"hook forward prio -4 policy accept packets 0 bytes 0");
+		}
+		if (!strncmp(f->lines[i], "add rule inet iotjail verdict ", 30)) {
+			assert_true(chain_line >= 0 && chain_line < i);
+			verdict_rules++;
+		}
+		if (!strncmp(f->lines[i], "add rule inet iotjail forward ", 30)) {
+			assert_int_equal(verdict_rules, 0);	/* forward first */
+			forward_rules++;
+		}
+	}
+	assert_int_equal(chain_line, 8);
+	assert_int_equal(forward_rules, 7);
+	assert_int_equal(verdict_rules, 3);
+	assert_string_equal(f->lines[7],
+		"add chain inet iotjail forward use 0 type filter "
+		"hook forward prio -5 policy accept packets 0 bytes 0");
+}
+
+/* Every counter is in exactly one rule, whose comment is its name, with
+ * one counter expression; a reload presets all of them (64-bit values). */
+static void test_counters_preset(void **state)
+{
+	struct fixture *f = *state;
+	struct ijnft_config c = bridge_cfg();
+	struct ijnft_counters start;
+	int counted = 0;
+
+	for (int i = 0; i < __IJNFT_CTR_MAX; i++) {
+		start.packets[i] = 1000 + (uint64_t)i;
+		start.bytes[i] = (1ull << 40) + (uint64_t)i;
+	}
+	assert_int_equal(ijnft_build_generation(&c, &start, 1, f->buf, BUF_LEN,
+						&f->used), 0);
+	describe(f);
+	for (int i = 0; i < f->n; i++) {
+		const char *l = f->lines[i], *k;
+
+		if (!(k = strstr(l, "[ counter ")))
+			continue;
+		counted++;
+		assert_null(strstr(k + 1, "[ counter "));
+	}
+	assert_int_equal(counted, __IJNFT_CTR_MAX);
+	for (int i = 0; i < __IJNFT_CTR_MAX; i++) {
+		char want[96];
+
+		snprintf(want, sizeof(want), "[ counter pkts %llu bytes %llu ]",
+			 (unsigned long long)start.packets[i],
+			 (unsigned long long)start.bytes[i]);
+		assert_contains(rule(f, ijnft_ctr_name(i)), want);
+	}
+	/* A fresh install starts every one at zero. */
+	build_install(f, &c);
+	for (int i = 0; i < __IJNFT_CTR_MAX; i++)
+		assert_contains(rule(f, ijnft_ctr_name(i)),
+				"[ counter pkts 0 bytes 0 ]");
 }
 
 static void test_quarantine_batch(void **state)
@@ -478,6 +871,17 @@ static void test_names(void **state)
 	(void)state;
 	assert_string_equal(ijnft_ctr_name(IJNFT_CTR_QUARANTINE), "quarantine");
 	assert_string_equal(ijnft_ctr_name(IJNFT_CTR_QUEUED), "queue");
+	assert_string_equal(ijnft_ctr_name(IJNFT_CTR_ACK), "ack");
+	assert_string_equal(ijnft_ctr_name(IJNFT_CTR_MARK_ALLOW), "mark allow");
+	assert_string_equal(ijnft_ctr_name(IJNFT_CTR_MARK_DENY), "mark deny");
+	assert_int_equal(__IJNFT_CTR_MAX, 8);
+	/* ijnft_counters() sums rules by comment: names must differ. */
+	for (int i = 0; i < __IJNFT_CTR_MAX; i++) {
+		assert_non_null(ijnft_ctr_name(i));
+		for (int j = 0; j < i; j++)
+			assert_string_not_equal(ijnft_ctr_name(i),
+						ijnft_ctr_name(j));
+	}
 	assert_null(ijnft_ctr_name(__IJNFT_CTR_MAX));
 	assert_null(ijnft_error_what(NULL));
 	ijnft_close(NULL);
@@ -496,6 +900,15 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_queue_variants, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_router_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_generation_batch, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_ack_rule, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verdict_chain_rules, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_verdict_chain_semantics, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_verdict_chain_hook, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_counters_preset, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_quarantine_batch, setup,
 						teardown),
