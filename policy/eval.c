@@ -233,9 +233,12 @@ static bool match_host(struct ctx *c, const struct policy_rule *r)
 	return false;
 }
 
-static bool match_remote(struct ctx *c, const struct policy_rule *r,
-			 const struct policy_endpoint *remote,
-			 const struct policy_device *remote_dev, bool remote_lan)
+/* The remote side by what needs no classification: lan, wan, devices,
+ * prefixes (not host names). */
+static bool match_remote_addr(const struct policy_rule *r,
+			      const struct policy_endpoint *remote,
+			      const struct policy_device *remote_dev,
+			      bool remote_lan)
 {
 	uint32_t i;
 
@@ -249,7 +252,27 @@ static bool match_remote(struct ctx *c, const struct policy_rule *r,
 	for (i = 0; i < r->n_prefixes; i++)
 		if (prefix_has(&r->prefixes[i], remote))
 			return true;
-	return r->n_hosts && match_host(c, r);
+	return false;
+}
+
+static bool match_remote(struct ctx *c, const struct policy_rule *r,
+			 const struct policy_endpoint *remote,
+			 const struct policy_device *remote_dev, bool remote_lan)
+{
+	return match_remote_addr(r, remote, remote_dev, remote_lan) ||
+	       (r->n_hosts && match_host(c, r));
+}
+
+static bool match_ports(const struct policy_rule *r, const struct policy_flow *f)
+{
+	uint16_t port = f->responder.port;	/* the service's port, either way */
+	uint32_t i;
+
+	for (i = 0; i < r->n_ports; i++)
+		if (port >= r->ports[i].lo && port <= r->ports[i].hi &&
+		    (!r->ports[i].l4 || r->ports[i].l4 == f->ip_proto))
+			return true;
+	return false;
 }
 
 static bool match_rule(struct ctx *c, const struct policy_rule *r,
@@ -278,16 +301,8 @@ static bool match_rule(struct ctx *c, const struct policy_rule *r,
 		if (!hit)
 			return false;
 	}
-	if (r->n_ports) {
-		uint16_t port = c->f->responder.port;	/* the service's port, either way */
-		bool hit = false;
-
-		for (i = 0; i < r->n_ports && !hit; i++)
-			hit = port >= r->ports[i].lo && port <= r->ports[i].hi &&
-			      (!r->ports[i].l4 || r->ports[i].l4 == c->f->ip_proto);
-		if (!hit)
-			return false;
-	}
+	if (r->n_ports && !match_ports(r, c->f))
+		return false;
 	return !r->has_remote || match_remote(c, r, remote, remote_dev, remote_lan);
 }
 
@@ -329,6 +344,86 @@ static void decide(struct ctx *c, const struct policy_device *dev, enum policy_d
 	o->eff = cap(o->raw, dev->mode);
 	o->reason = r ? r->reason : dev->nomatch_reason[dir];
 	o->line = r ? r->line : dev->line;
+}
+
+/* ---- does the verdict depend on the classification? ------------------------ */
+
+enum maybe { MATCH_NO, MATCH_YES, MATCH_DEPENDS };
+
+/* Would rule R match whatever the classifier says (protocol, category,
+ * host)? */
+static enum maybe match_rule_unclassified(const struct policy_rule *r,
+					  const struct policy_flow *f,
+					  const struct policy_endpoint *remote,
+					  const struct policy_device *remote_dev,
+					  bool remote_lan)
+{
+	bool depends = !r->any_proto || r->n_cats;
+
+	if (r->n_ports && !match_ports(r, f))
+		return MATCH_NO;
+	if (r->has_remote &&
+	    !match_remote_addr(r, remote, remote_dev, remote_lan)) {
+		if (!r->n_hosts)
+			return MATCH_NO;
+		depends = true;
+	}
+	return depends ? MATCH_DEPENDS : MATCH_YES;
+}
+
+/* Is decide() for DEV in DIR the same for every classification?  First
+ * match wins: rules that cannot match are skipped; the first that may match
+ * settles it if it matches whatever the protocol. */
+static bool decided_unclassified(const struct policy_flow *f,
+				 const struct policy_device *dev,
+				 enum policy_direction dir,
+				 const struct policy_endpoint *remote,
+				 const struct policy_device *remote_dev,
+				 bool remote_lan)
+{
+	const struct ruleset *sets[2] = {
+		&dev->rules[dir], dev->profile ? &dev->profile->rules[dir] : NULL
+	};
+	size_t k, i;
+
+	for (k = 0; k < 2 && sets[k]; k++)
+		for (i = 0; i < sets[k]->n; i++)
+			switch (match_rule_unclassified(&sets[k]->v[i], f, remote,
+							remote_dev, remote_lan)) {
+			case MATCH_NO:
+				continue;
+			case MATCH_YES:
+				return true;
+			case MATCH_DEPENDS:
+				return false;
+			}
+	return true;	/* the device's default, whatever the protocol */
+}
+
+bool policy_needs_classification(const struct policy *p,
+				 const struct policy_flow *f)
+{
+	const struct policy_device *idev, *rdev = NULL;
+	enum binding bind, unused;
+	bool group;
+
+	if (!p || !f)
+		return true;
+	idev = identify(p, &f->initiator, f->vlan, true, &bind);
+	group = is_group(&f->responder);
+	if (!group)
+		rdev = identify(p, &f->responder, f->vlan, false, &unused);
+	/* Learning is about which services a device uses. */
+	if ((idev && idev->mode == POLICY_MODE_LEARN) ||
+	    (rdev && rdev->mode == POLICY_MODE_LEARN))
+		return true;
+	if (idev && !decided_unclassified(f, idev, POLICY_OUT, &f->responder,
+					  rdev, rdev != NULL || group))
+		return true;
+	if (rdev && !decided_unclassified(f, rdev, POLICY_IN, &f->initiator,
+					  idev, idev != NULL))
+		return true;
+	return false;
 }
 
 /* ---- alerts (the slow path: only when something is wrong) ----------------- */

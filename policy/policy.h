@@ -171,6 +171,16 @@ struct policy_verdict {
 int policy_evaluate(const struct policy *p, const struct policy_flow *f,
 		    struct policy_verdict *out);
 
+/*
+ * Would policy_evaluate() give F the same verdict whatever the classifier
+ * says about it (protocol, category, host)?  false when it would: the
+ * endpoints, ports and addresses decide (e.g. a device allowed `any` out).
+ * F's protocol and host fields are ignored.  true for learn-mode devices
+ * (learning is about the services they use) and for bad arguments.
+ */
+bool policy_needs_classification(const struct policy *p,
+				 const struct policy_flow *f);
+
 /* ------------------------------------------------------------------------ */
 /* Global settings */
 

@@ -889,7 +889,8 @@ static void test_load_missing_file(void **state)
 
 static void test_examples_load(void **state)
 {
-	static const char *const files[] = { "docs/examples/home.yaml", "docs/examples/office.yaml" };
+	static const char *const files[] = { "docs/examples/home.yaml", "docs/examples/office.yaml",
+					     "docs/examples/lab.yaml" };
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
@@ -903,6 +904,53 @@ static void test_examples_load(void **state)
 		policy_diag_free(d);
 		policy_free(p);
 	}
+}
+
+/* Which flows can be decided before classification: only those whose first
+ * possibly-matching rule matches whatever the protocol. */
+static void test_needs_classification(void **state)
+{
+	static const char y[] =
+		"devices:\n"
+		"  laptop: {ip: 10.0.0.50, out: [any]}\n"
+		"  cam:\n"
+		"    ip: 10.0.0.10\n"
+		"    out:\n"
+		"      - {ports: 123/udp, to: 192.0.2.1}\n"
+		"      - {proto: TLS, to: '*.cloud.example'}\n"
+		"      - {ports: 22/tcp, action: deny}\n"
+		"  plug:\n"
+		"    ip: 10.0.0.11\n"
+		"    out:\n"
+		"      - {to: '*.plug.example'}\n"
+		"  learner: {ip: 10.0.0.12, mode: learn, out: [any]}\n";
+	struct policy *p = load(y);
+
+	(void)state;
+	/* any: settled whatever it is */
+	assert_false(policy_needs_classification(p, mkflow(&(struct flow_spec){
+		.from = "10.0.0.50", .to = "198.51.100.1", .dport = 5201 })));
+	/* a port+address rule matches first: settled */
+	assert_false(policy_needs_classification(p, mkflow(&(struct flow_spec){
+		.from = "10.0.0.10", .to = "192.0.2.1", .dport = 123,
+		.l4 = IPPROTO_UDP })));
+	/* the TLS rule may match: the protocol decides */
+	assert_true(policy_needs_classification(p, mkflow(&(struct flow_spec){
+		.from = "10.0.0.10", .to = "198.51.100.1", .dport = 443 })));
+	/* port 22: the TLS rule comes first and depends on the protocol */
+	assert_true(policy_needs_classification(p, mkflow(&(struct flow_spec){
+		.from = "10.0.0.10", .to = "198.51.100.1", .dport = 22 })));
+	/* a host rule depends on the name, though it names no protocol */
+	assert_true(policy_needs_classification(p, mkflow(&(struct flow_spec){
+		.from = "10.0.0.11", .to = "198.51.100.1", .dport = 80 })));
+	/* learn mode always wants to know */
+	assert_true(policy_needs_classification(p, mkflow(&(struct flow_spec){
+		.from = "10.0.0.12", .to = "198.51.100.1", .dport = 80 })));
+	/* no LAN device on either side: nothing to judge */
+	assert_false(policy_needs_classification(p, mkflow(&(struct flow_spec){
+		.from = "198.51.100.2", .to = "198.51.100.1", .dport = 80 })));
+	assert_true(policy_needs_classification(NULL, NULL));
+	policy_free(p);
 }
 
 int main(void)
@@ -933,6 +981,7 @@ int main(void)
 		cmocka_unit_test(test_diag),
 		cmocka_unit_test(test_load_missing_file),
 		cmocka_unit_test(test_examples_load),
+		cmocka_unit_test(test_needs_classification),
 	};
 	int failed = 0;
 
