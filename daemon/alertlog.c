@@ -46,7 +46,7 @@ void alert_timestamp(uint64_t ts_us, char *buf, size_t len)
 
 void alertlog_json(struct jbuf *j, uint64_t ts_us, const struct policy_alert *a,
 		   const struct policy_verdict *v, const struct flow *f,
-		   const struct classifier *c)
+		   const struct classifier *c, const char *const ifnames[2])
 {
 	char ts[40], ip[INET6_ADDRSTRLEN], mac[18], name[128];
 	int side = -1, s = f->initiator, d = !s;
@@ -70,7 +70,7 @@ void alertlog_json(struct jbuf *j, uint64_t ts_us, const struct policy_alert *a,
 	} else {
 		json_null(j, "ip");
 	}
-	json_null(j, "port");	/* bridge port: live path only */
+	json_str(j, "port", side >= 0 && ifnames ? ifnames[side] : NULL);
 	json_str(j, "profile",
 		 a->device ? policy_device_profile(a->device) : NULL);
 	json_end(j);

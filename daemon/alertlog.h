@@ -22,10 +22,11 @@ const char *alert_severity(const char *event_type);
 /* RFC 3339 UTC with microseconds: "2026-01-01T00:00:05.000000Z". */
 void alert_timestamp(uint64_t ts_us, char *buf, size_t len);
 
-/* Alert A of verdict V about flow F as one JSON object, appended to J. */
+/* Alert A of verdict V about flow F as one JSON object, appended to J.
+ * IFNAMES: the interfaces (bridge ports) of key sides 0 and 1, or NULL. */
 void alertlog_json(struct jbuf *j, uint64_t ts_us, const struct policy_alert *a,
 		   const struct policy_verdict *v, const struct flow *f,
-		   const struct classifier *c);
+		   const struct classifier *c, const char *const ifnames[2]);
 
 /* The same as one human line (no newline). */
 void alertlog_text(FILE *out, uint64_t ts_us, const struct policy_alert *a,

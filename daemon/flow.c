@@ -47,6 +47,7 @@ static const char *const by_names[__FLOW_BY_MAX] = {
 	[FLOW_BY_CLASSIFIED] = "classified",
 	[FLOW_BY_LIMIT] = "limit",
 	[FLOW_BY_GIVEUP] = "giveup",
+	[FLOW_BY_POLICY] = "policy",
 };
 
 static const char *const end_names[__FLOW_END_MAX] = {

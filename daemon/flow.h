@@ -41,6 +41,9 @@ enum flow_decided_by {
 	FLOW_BY_CLASSIFIED,	/* nDPI gave a final answer */
 	FLOW_BY_LIMIT,		/* inspected the packet budget; best answer */
 	FLOW_BY_GIVEUP,		/* flow ended before either; best answer or guess */
+	FLOW_BY_POLICY,		/* the owner's verdict does not depend on the
+				 * classification: after the first packet, with
+				 * nDPI's best answer or guess */
 	__FLOW_BY_MAX
 };
 
@@ -86,6 +89,7 @@ struct flow {
 	uint8_t tclass;		/* enum flow_tclass */
 	uint8_t flags;		/* FLOW_F_* */
 	uint8_t verdict;	/* owner-defined (policy action) */
+	uint8_t generation;	/* owner-defined: policy generation of verdict */
 	uint16_t master, app;	/* nDPI protocol ids */
 	uint16_t category;	/* nDPI category id */
 	uint32_t rule_line;	/* owner-defined: line of the deciding rule */

@@ -24,7 +24,7 @@ static const char *device_name(const struct flow *f, int side,
 	struct policy_endpoint e;
 	const struct policy_device *d;
 
-	judge_endpoint(f, side, &e);
+	judge_endpoint(f, side, NULL, &e);
 	d = policy_lookup_device(p, &e, f->key.vlan);
 	return d ? policy_device_name(d) : NULL;
 }

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "daemon/json.h"
 
@@ -206,4 +207,23 @@ int jbuf_write_line(const struct jbuf *j, FILE *f)
 	if (fwrite(j->p, 1, j->len, f) != j->len || fputc('\n', f) == EOF)
 		return -EIO;
 	return 0;
+}
+
+int jbuf_write_fd(struct jbuf *j, int fd)
+{
+	ssize_t n;
+
+	if (j->failed)
+		return -ENOMEM;
+	put(j, "\n", 1);
+	if (j->failed)
+		return -ENOMEM;
+	/* One write(2): with O_APPEND, lines of several writers never
+	 * interleave. */
+	do
+		n = write(fd, j->p, j->len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == j->len ? 0 : -EIO;
 }

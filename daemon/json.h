@@ -40,5 +40,8 @@ void json_raw(struct jbuf *j, const char *key, const char *v);
 
 /* Write the buffer plus "\n" to F; -errno on failure. */
 int jbuf_write_line(const struct jbuf *j, FILE *f);
+/* Append "\n" and write the buffer with one write(2) to FD (opened with
+ * O_APPEND, lines of several threads never interleave); -errno on failure. */
+int jbuf_write_fd(struct jbuf *j, int fd);
 
 #endif

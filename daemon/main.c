@@ -1,5 +1,6 @@
 /* main.c - iotjaild: command line, and the only home of process-wide state.
  *
+ *   iotjaild -c POLICY --bridge BR | --router --lan IF...   (the daemon)
  *   iotjaild --replay CAPTURE... [-c POLICY] [--flows FILE] [--alerts FILE]
  *   iotjaild -t -c POLICY
  */
@@ -12,6 +13,7 @@
 
 #include "daemon/classify.h"
 #include "daemon/judge.h"
+#include "daemon/live.h"
 #include "daemon/log.h"
 #include "daemon/replay.h"
 #include "policy/policy.h"
@@ -19,18 +21,39 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-"usage: iotjaild --replay CAPTURE... [-c POLICY] [--flows FILE] [--alerts FILE]\n"
+"usage: iotjaild -c POLICY (--bridge BR | --router --lan IF [--lan IF]...)\n"
+"                [-f] [-d] [-q] [--alerts FILE] [--flows FILE] [--pid-file F]\n"
+"                [--workers N] [--queue N] [--fail-closed] [--keep-table]\n"
+"                [--classify-all]\n"
+"                [--quarantine-timeout S] [--inspect N] [--max-flows N]\n"
+"       iotjaild --replay CAPTURE... [-c POLICY] [--flows FILE] [--alerts FILE]\n"
 "                [--inspect N] [--max-flows N] [-q]\n"
 "       iotjaild -t -c POLICY\n"
 "       iotjaild -V | -h\n"
 "\n"
-"  --replay          read pcap/pcapng captures through the live pipeline\n"
 "  -c, --config F    policy file (YAML)\n"
+"  --bridge BR       jail the devices behind bridge BR (bridge netfilter)\n"
+"  --router          jail traffic forwarded to and from the --lan interfaces\n"
+"  --lan IF          a LAN interface in router mode (up to 8)\n"
+"  -f, --foreground  stay in the foreground, log to stderr (else syslog)\n"
+"  -d, --debug       debug messages (implies -f)\n"
+"  --pid-file F      pid file (default /run/iotjaild.pid; '' for none)\n"
+"  --workers N       queue workers (default: one per CPU)\n"
+"  --queue N         first NFQUEUE number (default 0)\n"
+"  --fail-closed     while the daemon is not running, undecided traffic of\n"
+"                    the LAN is dropped (default: it passes)\n"
+"  --keep-table      leave the nftables table in place on exit\n"
+"  --classify-all    inspect every flow up to the budget, also when the\n"
+"                    policy's verdict does not depend on what it is\n"
+"  --quarantine-timeout S  seconds a quarantine lasts (default 0: until\n"
+"                    the daemon restarts or it is removed)\n"
+"  --replay          read pcap/pcapng captures through the live pipeline\n"
 "  -t, --test        check the policy and exit (0 OK, 1 errors)\n"
 "  --flows F         write one JSON object per flow to F ('-' = stdout)\n"
 "  --alerts F        write alerts as JSON lines to F ('-' = stdout)\n"
-"  --inspect N       packets per flow handed to nDPI at most (1-255, default 8)\n"
-"  --max-flows N     flow table capacity (default 65536)\n"
+"  --inspect N       packets per flow handed to nDPI at most (1-255,\n"
+"                    default: the policy's inspect_packets, else 8)\n"
+"  --max-flows N     flow table capacity (per worker; default 65536)\n"
 "  -q, --quiet       no per-flow lines on stdout\n"
 "  -V, --version     print the version\n");
 }
@@ -65,31 +88,47 @@ static FILE *open_out(const char *path, const char *what)
 	return f;
 }
 
-/* Load PATH with the classifier's protocol and category names.  Every
- * message goes to stderr; NULL if the policy has errors. */
+/* Load PATH; every message goes to stderr.  NULL if the policy has errors. */
 static struct policy *load_policy(const char *path)
 {
-	struct classifier *c = classifier_new();
-	struct policy_diag *diag = NULL;
-	struct policy_vocab vocab;
+	struct policy_diag *diag;
 	struct policy *p;
 
-	if (!c) {
+	p = judge_load_policy(path, &diag);
+	if (!p && !diag) {
 		fprintf(stderr, "iotjaild: cannot start nDPI to check protocol "
 			"names: %s\n", strerror(errno));
 		return NULL;
 	}
-	judge_vocab(c, &vocab);
-	p = policy_load(path, &vocab, &diag);
 	policy_diag_print(diag, stderr);
 	policy_diag_free(diag);
-	/* The vocabulary was only needed while loading: names in the policy
-	 * are its own copies. */
-	classifier_free(c);
 	return p;
 }
 
-enum { OPT_REPLAY = 256, OPT_FLOWS, OPT_ALERTS, OPT_INSPECT, OPT_MAX_FLOWS };
+enum {
+	OPT_REPLAY = 256, OPT_FLOWS, OPT_ALERTS, OPT_INSPECT, OPT_MAX_FLOWS,
+	OPT_BRIDGE, OPT_ROUTER, OPT_LAN, OPT_PID_FILE, OPT_WORKERS, OPT_QUEUE,
+	OPT_FAIL_CLOSED, OPT_KEEP_TABLE, OPT_QUARANTINE_TIMEOUT,
+	OPT_CLASSIFY_ALL,
+};
+
+/* Copy an interface name, refusing what the kernel would refuse. */
+static int add_ifname(struct live_opts *lo, const char *opt, const char *name)
+{
+	if (!*name || strlen(name) >= IJNFT_IFNAMSIZ || strchr(name, '/') ||
+	    strchr(name, ' ')) {
+		fprintf(stderr, "iotjaild: %s: '%s' is not an interface "
+			"name\n", opt, name);
+		return -1;
+	}
+	if (lo->n_ifnames == IJNFT_MAX_IFNAMES) {
+		fprintf(stderr, "iotjaild: %s: at most %d interfaces\n", opt,
+			IJNFT_MAX_IFNAMES);
+		return -1;
+	}
+	snprintf(lo->ifnames[lo->n_ifnames++], IJNFT_IFNAMSIZ, "%s", name);
+	return 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -102,11 +141,26 @@ int main(int argc, char **argv)
 		{ "inspect", required_argument, NULL, OPT_INSPECT },
 		{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "bridge", required_argument, NULL, OPT_BRIDGE },
+		{ "router", no_argument, NULL, OPT_ROUTER },
+		{ "lan", required_argument, NULL, OPT_LAN },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "pid-file", required_argument, NULL, OPT_PID_FILE },
+		{ "workers", required_argument, NULL, OPT_WORKERS },
+		{ "queue", required_argument, NULL, OPT_QUEUE },
+		{ "fail-closed", no_argument, NULL, OPT_FAIL_CLOSED },
+		{ "keep-table", no_argument, NULL, OPT_KEEP_TABLE },
+		{ "classify-all", no_argument, NULL, OPT_CLASSIFY_ALL },
+		{ "quarantine-timeout", required_argument, NULL,
+		  OPT_QUARANTINE_TIMEOUT },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct replay_opts ro;
+	struct live_opts lo;
+	bool bridge = false, router = false, debug = false;
 	const char *flows_path = NULL, *alerts_path = NULL, *config = NULL;
 	bool replay = false, test = false, quiet = false, inspect_set = false;
 	struct policy *policy = NULL;
@@ -115,9 +169,51 @@ int main(int argc, char **argv)
 
 	memset(&ro, 0, sizeof(ro));
 	pipeline_config_default(&ro.pipeline);
+	memset(&lo, 0, sizeof(lo));
+	lo.pid_file = "/run/iotjaild.pid";
 	log_init(true, false, "iotjaild");
-	while ((ch = getopt_long(argc, argv, "c:tqVh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:tqfdVh", longopts, NULL)) != -1) {
 		switch (ch) {
+		case OPT_BRIDGE:
+			bridge = true;
+			lo.mode = IJNFT_MODE_BRIDGE;
+			if (lo.n_ifnames) {
+				fprintf(stderr, "iotjaild: one --bridge only\n");
+				return 2;
+			}
+			if (add_ifname(&lo, "--bridge", optarg) < 0)
+				return 2;
+			break;
+		case OPT_ROUTER:
+			router = true;
+			lo.mode = IJNFT_MODE_ROUTER;
+			break;
+		case OPT_LAN:
+			if (add_ifname(&lo, "--lan", optarg) < 0)
+				return 2;
+			break;
+		case 'f': lo.foreground = true; break;
+		case 'd': lo.foreground = debug = true; break;
+		case OPT_PID_FILE: lo.pid_file = optarg; break;
+		case OPT_FAIL_CLOSED: lo.fail_closed = true; break;
+		case OPT_KEEP_TABLE: lo.keep_table = true; break;
+		case OPT_CLASSIFY_ALL: lo.classify_all = true; break;
+		case OPT_WORKERS:
+			if (parse_uint("--workers", optarg, 1, 16, &v) < 0)
+				return 2;
+			lo.workers = (unsigned)v;
+			break;
+		case OPT_QUEUE:
+			if (parse_uint("--queue", optarg, 0, 65535, &v) < 0)
+				return 2;
+			lo.queue_first = (uint16_t)v;
+			break;
+		case OPT_QUARANTINE_TIMEOUT:
+			if (parse_uint("--quarantine-timeout", optarg, 0,
+				       86400 * 49, &v) < 0)
+				return 2;
+			lo.quarantine_timeout_ms = (uint32_t)v * 1000;
+			break;
 		case OPT_REPLAY: replay = true; break;
 		case 'c': config = optarg; break;
 		case 't': test = true; break;
@@ -160,10 +256,30 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!replay) {
-		fprintf(stderr, "iotjaild: live mode is not built yet; use "
-			"--replay CAPTURE...\n");
-		usage(stderr);
-		return 2;
+		if (!config) {
+			fprintf(stderr, "iotjaild: the daemon needs -c POLICY\n");
+			usage(stderr);
+			return 2;
+		}
+		if (bridge == router || (bridge && lo.n_ifnames != 1) ||
+		    (router && !lo.n_ifnames)) {
+			fprintf(stderr, "iotjaild: say where to jail: --bridge BR, "
+				"or --router with at least one --lan IF\n");
+			return 2;
+		}
+		if (optind < argc) {
+			fprintf(stderr, "iotjaild: unexpected argument '%s'\n",
+				argv[optind]);
+			return 2;
+		}
+		lo.config = config;
+		lo.pipeline = ro.pipeline;
+		lo.inspect_set = inspect_set;
+		lo.alerts_path = alerts_path;
+		lo.flows_path = flows_path;
+		lo.text = lo.foreground && !quiet;
+		log_init(true, debug, "iotjaild");
+		return live_run(&lo);
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "iotjaild: --replay needs at least one capture\n");

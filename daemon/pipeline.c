@@ -169,6 +169,9 @@ struct flow *pipeline_packet(struct pipeline *pl, const struct packet *p,
 		decide(pl, f, FLOW_BY_CLASSIFIED);
 	else if (f->inspected >= pl->inspect)
 		decide(pl, f, FLOW_BY_LIMIT);
+	else if (f->inspected == 1 && pl->ops.settled &&
+		 pl->ops.settled(pl->ctx, pl, f))
+		decide(pl, f, FLOW_BY_POLICY);
 	return f;
 }
 
@@ -187,6 +190,12 @@ void pipeline_flush(struct pipeline *pl)
 struct classifier *pipeline_classifier(struct pipeline *pl)
 {
 	return pl->cls;
+}
+
+void pipeline_foreach(struct pipeline *pl,
+		      void (*fn)(void *ctx, struct flow *f), void *ctx)
+{
+	flow_table_foreach(pl->flows, fn, ctx);
 }
 
 void pipeline_stats(const struct pipeline *pl, struct pipeline_stats *s,

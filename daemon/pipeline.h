@@ -5,7 +5,9 @@
  * attached, its packets go to nDPI) until it is decided:
  *   classified  nDPI reports a protocol and wants no more packets,
  *   limit       the inspection budget (N packets handed to nDPI) is spent,
- *   giveup      the flow ends (idle, evicted, flushed) before either.
+ *   giveup      the flow ends (idle, evicted, flushed) before either,
+ *   policy      after its first packet, when the owner's settled() hook says
+ *               the verdict cannot depend on the classification.
  * At the decision the nDPI state is freed, the result is copied into the
  * compact flow record, and the owner's decided() hook runs (policy).
  */
@@ -32,6 +34,11 @@ void pipeline_config_default(struct pipeline_config *cfg);
 struct pipeline_ops {
 	/* F was just decided; may set f->verdict / f->decision. */
 	void (*decided)(void *ctx, struct pipeline *pl, struct flow *f);
+	/* Optional.  F's first packet went to nDPI, which has no final answer
+	 * yet.  true decides F now (FLOW_BY_POLICY, with nDPI's guess): the
+	 * owner's verdict would be the same whatever the classification, so
+	 * more packets in userspace buy nothing. */
+	bool (*settled)(void *ctx, struct pipeline *pl, struct flow *f);
 	/* F ends (already decided); last chance to read it. */
 	void (*ended)(void *ctx, struct pipeline *pl, struct flow *f,
 		      enum flow_end_reason why);
@@ -55,6 +62,10 @@ void pipeline_expire(struct pipeline *pl, uint64_t now_us);
 void pipeline_flush(struct pipeline *pl);
 
 struct classifier *pipeline_classifier(struct pipeline *pl);
+
+/* Visit every live flow (the owner's bookkeeping, e.g. on reload). */
+void pipeline_foreach(struct pipeline *pl,
+		      void (*fn)(void *ctx, struct flow *f), void *ctx);
 
 struct pipeline_stats {
 	uint64_t packets, bytes;

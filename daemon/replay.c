@@ -73,7 +73,7 @@ static void on_decided(void *ctx, struct pipeline *pl, struct flow *f)
 
 	if (!r->o->policy)
 		return;
-	if (judge_flow(r->o->policy, c, f, &v) < 0) {
+	if (judge_flow(r->o->policy, c, f, NULL, &v) < 0) {
 		r->policy_errors++;
 		return;
 	}
@@ -82,7 +82,8 @@ static void on_decided(void *ctx, struct pipeline *pl, struct flow *f)
 		r->alerts++;
 		if (r->o->alerts) {
 			jbuf_reset(&r->j);
-			alertlog_json(&r->j, f->last_us, &v.alerts[i], &v, f, c);
+			alertlog_json(&r->j, f->last_us, &v.alerts[i], &v, f, c,
+				      NULL);
 			if (jbuf_write_line(&r->j, r->o->alerts) < 0)
 				r->write_errors++;
 		}

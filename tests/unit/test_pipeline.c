@@ -19,6 +19,8 @@ struct seen {
 	size_t live_at_decision;
 	char proto[64], host[128];
 	uint8_t by, inspected;
+	unsigned settled_asked;
+	bool settle;
 };
 
 static void on_decided(void *ctx, struct pipeline *pl, struct flow *f)
@@ -48,7 +50,10 @@ static void on_ended(void *ctx, struct pipeline *pl, struct flow *f,
 
 static struct pipeline *new_pipeline(struct seen *s, unsigned inspect)
 {
-	static const struct pipeline_ops ops = { on_decided, on_ended };
+	static const struct pipeline_ops ops = {
+		.decided = on_decided,
+		.ended = on_ended,
+	};
 	struct pipeline_config cfg;
 	struct pipeline *pl;
 
@@ -228,12 +233,68 @@ static void test_names(void **state)
 	classifier_free(c);
 }
 
+static bool settle_yes(void *ctx, struct pipeline *pl, struct flow *f)
+{
+	struct seen *s = ctx;
+
+	(void)pl;
+	/* Asked once, after the first packet went to nDPI. */
+	assert_int_equal(f->inspected, 1);
+	assert_int_equal(f->state, FLOW_INSPECTING);
+	s->settled_asked++;
+	return s->settle;
+}
+
+/* The owner's settled() hook decides a flow after its first packet; when it
+ * says no, inspection goes on to the budget. */
+static void test_settled_by_policy(void **state)
+{
+	static const struct pipeline_ops ops = {
+		.decided = on_decided,
+		.settled = settle_yes,
+		.ended = on_ended,
+	};
+	struct pipeline_config cfg;
+	struct pipeline_stats st;
+	struct pipeline *pl;
+	struct seen s;
+	struct pb b;
+	bool handed;
+	int i, round;
+
+	(void)state;
+	for (round = 0; round < 2; round++) {
+		memset(&s, 0, sizeof(s));
+		s.settle = round == 0;
+		pipeline_config_default(&cfg);
+		cfg.inspect_packets = 3;
+		pl = pipeline_new(&cfg, &ops, &s);
+		assert_non_null(pl);
+		for (i = 0; i < 5; i++) {
+			memset(&b, 0, sizeof(b));
+			pb_eth(&b, MAC, 0x0800);
+			pb_ipv4(&b, "192.168.1.11", "198.51.100.7", 17, 8 + 6);
+			pb_udp(&b, 33333, 47123, "\x01\x9f\x33\x00\xee\x10", 6);
+			feed(pl, &b, 1000000 + (uint64_t)i, &handed);
+			assert_int_equal(handed, i < (s.settle ? 1 : 3));
+		}
+		assert_int_equal(s.settled_asked, 1);
+		assert_int_equal(s.decided, 1);
+		assert_int_equal(s.by, s.settle ? FLOW_BY_POLICY : FLOW_BY_LIMIT);
+		assert_int_equal(classifier_live_flows(pipeline_classifier(pl)), 0);
+		pipeline_stats(pl, &st, NULL);
+		assert_int_equal(st.decided[FLOW_BY_POLICY], s.settle ? 1 : 0);
+		pipeline_free(pl);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dns_classified_and_state_freed),
 		cmocka_unit_test(test_http_classified_acks_not_inspected),
 		cmocka_unit_test(test_limit_then_no_more_inspection),
+		cmocka_unit_test(test_settled_by_policy),
 		cmocka_unit_test(test_bad_inspect_budget),
 		cmocka_unit_test(test_names),
 	};

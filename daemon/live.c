@@ -1,0 +1,702 @@
+/* live.c - the running daemon: set-up, main loop, reload, clean exit. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon/devview.h"
+#include "daemon/judge.h"
+#include "daemon/live.h"
+#include "daemon/log.h"
+#include "daemon/worker.h"
+#include "policy/policy.h"
+
+#define MAX_WORKERS	16
+#define MAX_RETIRED	8
+
+struct live {
+	const struct live_opts *o;
+	struct live_shared sh;
+	struct ijnft *nft;
+	struct ijnft_config cfg;
+	struct worker *w[MAX_WORKERS];
+	unsigned n_workers;
+	uint64_t policy_hash;
+	struct live_gen *retired[MAX_RETIRED];
+	unsigned n_retired;
+	bool pid_written;
+	bool installed;
+};
+
+static const char *const queue_kind_name[__IJNFT_QUEUE_MAX] = {
+	[IJNFT_QUEUE_AUTO] = "auto",
+	[IJNFT_QUEUE_NATIVE] = "native nft queue",
+	[IJNFT_QUEUE_XT] = "xt NFQUEUE target (nft_compat)",
+};
+
+/* --- the policy ---------------------------------------------------------- */
+
+/* FNV-1a of the policy file's bytes: the same file gives the same
+ * generation, so a restart with an unchanged policy keeps the verdicts
+ * already in conntrack, and a changed one re-judges them. */
+static int file_hash(const char *path, uint64_t *out)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	unsigned char buf[8192];
+	size_t n, i;
+	FILE *f = fopen(path, "rb");
+
+	if (!f)
+		return -errno;
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		for (i = 0; i < n; i++)
+			h = (h ^ buf[i]) * 0x100000001b3ull;
+	if (ferror(f)) {
+		fclose(f);
+		return -EIO;
+	}
+	fclose(f);
+	*out = h;
+	return 0;
+}
+
+/* Every message of a policy check through the log (syslog when detached). */
+static void log_diag(const struct policy_diag *d)
+{
+	struct policy_diag_msg m;
+	unsigned i;
+
+	for (i = 0; i < policy_diag_total(d); i++) {
+		if (policy_diag_get(d, i, &m) < 0)
+			break;
+		if (m.line)
+			log_warnx("%s:%u:%u: %s: %s", m.file, m.line, m.col,
+				  m.severity == POLICY_ERROR ? "error" :
+							       "warning", m.text);
+		else
+			log_warnx("%s: %s: %s", m.file,
+				  m.severity == POLICY_ERROR ? "error" :
+							       "warning", m.text);
+	}
+}
+
+static void gen_free(struct live_gen *g)
+{
+	if (!g)
+		return;
+	devview_free(g->view);
+	policy_free(g->policy);
+	free(g);
+}
+
+/* Load and check the policy; NULL (messages logged) if it has errors. */
+static struct live_gen *gen_load(struct live *l, uint64_t *hash)
+{
+	struct policy_diag *diag;
+	struct live_gen *g;
+	int rc;
+
+	if ((rc = file_hash(l->o->config, hash)) < 0) {
+		errno = -rc;
+		log_warn("%s", l->o->config);
+		return NULL;
+	}
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return NULL;
+	g->policy = judge_load_policy(l->o->config, &diag);
+	log_diag(diag);
+	policy_diag_free(diag);
+	if (!g->policy) {
+		if (!diag)
+			log_warn("cannot start nDPI to check the policy");
+		free(g);
+		return NULL;
+	}
+	g->view = devview_new(g->policy, l->n_workers);
+	if (!g->view) {
+		log_warn("device view");
+		gen_free(g);
+		return NULL;
+	}
+	g->generation = (uint8_t)(*hash ^ (*hash >> 8) ^ (*hash >> 16));
+	return g;
+}
+
+/* Kernel budget: the daemon hands nDPI N packets with payload (and the
+ * handshake); conntrack counts every packet of both directions, ACKs
+ * included.  4N + 8 leaves room for ACKs and in-flight packets, so a flow
+ * is nearly always decided by the daemon before the kernel stops asking. */
+static uint32_t kernel_budget(unsigned inspect)
+{
+	return 4 * inspect + 8;
+}
+
+/* --- system set-up ------------------------------------------------------- */
+
+static int write_sysctl(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), rc = 0;
+	size_t n = strlen(val);
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, n) != (ssize_t)n)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+static int run_modprobe(const char *module)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		if (null >= 0) {
+			dup2(null, STDOUT_FILENO);
+			dup2(null, STDERR_FILENO);
+		}
+		execlp("modprobe", "modprobe", "-q", module, (char *)NULL);
+		_exit(127);
+	}
+	if (waitpid(pid, &st, 0) < 0)
+		return -errno;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -ENOENT;
+}
+
+/* Bridge mode: the bridge exists, and bridge netfilter hands its IP
+ * packets to the inet hooks (and conntrack). */
+static int setup_bridge(const char *br)
+{
+	static const char *const knobs[] = {
+		"/proc/sys/net/bridge/bridge-nf-call-iptables",
+		"/proc/sys/net/bridge/bridge-nf-call-ip6tables",
+	};
+	char path[128];
+	unsigned i;
+	int rc;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/bridge", br);
+	if (access(path, F_OK) < 0) {
+		log_warnx("--bridge %s: no such bridge in this network "
+			  "namespace", br);
+		return -ENODEV;
+	}
+	if (access(knobs[0], F_OK) < 0)
+		run_modprobe("br_netfilter");
+	for (i = 0; i < 2; i++) {
+		if ((rc = write_sysctl(knobs[i], "1")) < 0) {
+			errno = -rc;
+			log_warn("cannot enable %s (is br_netfilter loaded? "
+				 "modprobe br_netfilter)", knobs[i]);
+			return rc;
+		}
+	}
+	log_info("bridge netfilter on for IPv4 and IPv6");
+	return 0;
+}
+
+static const char acct_knob[] = "/proc/sys/net/netfilter/nf_conntrack_acct";
+
+/* --- pid file ------------------------------------------------------------ */
+
+static int pidfile_check(const char *path)
+{
+	char buf[32];
+	FILE *f = fopen(path, "r");
+	long pid;
+
+	if (!f)
+		return 0;
+	pid = fgets(buf, sizeof(buf), f) ? strtol(buf, NULL, 10) : 0;
+	fclose(f);
+	if (pid > 0 && pid != getpid() && kill((pid_t)pid, 0) == 0) {
+		log_warnx("already running as pid %ld (%s)", pid, path);
+		return -EEXIST;
+	}
+	return 0;
+}
+
+static int pidfile_write(const char *path)
+{
+	char tmp[4096];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (!f)
+		return -errno;
+	fprintf(f, "%ld\n", (long)getpid());
+	if (fclose(f) != 0 || rename(tmp, path) < 0) {
+		int rc = -errno;
+
+		unlink(tmp);
+		return rc;
+	}
+	return 0;
+}
+
+/* --- reporting ----------------------------------------------------------- */
+
+static void log_counters(struct live *l)
+{
+	struct ijnft_counters c;
+	char line[512];
+	size_t n = 0;
+	unsigned i;
+
+	if (!l->installed || ijnft_counters(l->nft, &c) < 0)
+		return;
+	for (i = 0; i < __IJNFT_CTR_MAX && n < sizeof(line); i++)
+		n += (size_t)snprintf(line + n, sizeof(line) - n,
+				      "%s%s %" PRIu64, i ? ", " : "",
+				      ijnft_ctr_name(i), c.packets[i]);
+	log_info("kernel packets: %s", line);
+}
+
+static void log_devices(const struct live_gen *g)
+{
+	uint64_t ctr[__DEVVIEW_CTR_MAX];
+	struct devview_seen s;
+	size_t i;
+
+	for (i = 0; i < devview_slots(g->view); i++) {
+		devview_read(g->view, i, ctr, &s);
+		if (!ctr[DEVVIEW_FLOWS])
+			continue;
+		log_info("device %s: %" PRIu64 " flows (%" PRIu64 " allowed, %"
+			 PRIu64 " alerted, %" PRIu64 " denied, %" PRIu64
+			 " quarantined), %" PRIu64 " alerts%s%s",
+			 devview_slot_name(g->view, i), ctr[DEVVIEW_FLOWS],
+			 ctr[DEVVIEW_ALLOWED], ctr[DEVVIEW_ALERTED],
+			 ctr[DEVVIEW_DENIED], ctr[DEVVIEW_QUARANTINED],
+			 ctr[DEVVIEW_ALERTS], s.port[0] ? ", last on " : "",
+			 s.port);
+	}
+}
+
+static void log_worker_stats(struct live *l)
+{
+	struct worker_stats s;
+	unsigned i;
+
+	for (i = 0; i < l->n_workers; i++) {
+		if (!l->w[i])
+			continue;
+		worker_get_stats(l->w[i], &s);
+		log_info("queue %u: %" PRIu64 " packets (%" PRIu64
+			 " to nDPI), %" PRIu64 " flows decided, %" PRIu64
+			 " late, %" PRIu64 " re-judged, %" PRIu64
+			 " dropped; %.2f packets queued per flow (max %u); %"
+			 PRIu64 " alerts, %" PRIu64 " quarantines",
+			 worker_queue(l->w[i]), s.packets, s.pl.handed,
+			 s.decided, s.late, s.rejudged, s.dropped,
+			 s.ended ? (double)s.ended_packets / (double)s.ended
+				 : 0.0,
+			 s.max_packets, s.alerts, s.quarantines);
+		if (s.not_ip || s.policy_errors || s.send_errors ||
+		    s.alert_write_errors || s.flow_write_errors ||
+		    s.quarantine_errors)
+			log_warnx("queue %u: %" PRIu64 " not parsed (accepted), "
+				  "%" PRIu64 " policy errors (allowed), %"
+				  PRIu64 " verdict send errors, %" PRIu64
+				  " alert and %" PRIu64 " flow lines lost, %"
+				  PRIu64 " quarantines failed",
+				  worker_queue(l->w[i]), s.not_ip,
+				  s.policy_errors, s.send_errors,
+				  s.alert_write_errors, s.flow_write_errors,
+				  s.quarantine_errors);
+	}
+}
+
+/* --- generations --------------------------------------------------------- */
+
+/* Free retired generations no worker uses any more, carrying their device
+ * totals into the current one. */
+static void reclaim(struct live *l)
+{
+	struct live_gen *cur = atomic_load(&l->sh.current);
+	unsigned i, k, keep = 0;
+
+	for (i = 0; i < l->n_retired; i++) {
+		struct live_gen *g = l->retired[i];
+		bool used = false;
+
+		for (k = 0; k < l->n_workers; k++)
+			if (l->w[k] && worker_gen(l->w[k]) == g)
+				used = true;
+		if (used) {
+			l->retired[keep++] = g;
+			continue;
+		}
+		devview_carry(cur->view, g->view);
+		gen_free(g);
+	}
+	l->n_retired = keep;
+}
+
+static void reload(struct live *l)
+{
+	struct live_gen *old = atomic_load(&l->sh.current), *g;
+	struct ijnft_config cfg = l->cfg;
+	uint64_t hash;
+	int rc;
+
+	log_info("reload: checking %s", l->o->config);
+	reclaim(l);
+	if (l->n_retired == MAX_RETIRED) {
+		log_warnx("reload refused: workers still use %u older "
+			  "policies", l->n_retired);
+		return;
+	}
+	g = gen_load(l, &hash);
+	if (!g) {
+		log_warnx("reload refused: %s has errors; generation %u stays",
+			  l->o->config, old->generation);
+		return;
+	}
+	if (hash == l->policy_hash) {
+		log_info("reload: %s is unchanged (generation %u)",
+			 l->o->config, old->generation);
+		gen_free(g);
+		return;
+	}
+	/* A different file must get a different generation, or its old
+	 * verdicts would pass for new ones. */
+	if (g->generation == old->generation)
+		g->generation++;
+	if (!l->o->inspect_set &&
+	    policy_inspect_packets(g->policy) !=
+		    l->sh.pipeline.inspect_packets)
+		log_warnx("reload: inspect_packets changes only at restart "
+			  "(still %u)", l->sh.pipeline.inspect_packets);
+	cfg.generation = g->generation;
+	rc = ijnft_set_generation(l->nft, &cfg);
+	if (rc < 0) {
+		errno = -rc;
+		log_warn("reload refused: the kernel did not take "
+			 "generation %u (%s)", g->generation,
+			 ijnft_error_what(l->nft) ? ijnft_error_what(l->nft)
+						   : "socket");
+		gen_free(g);
+		return;
+	}
+	l->cfg = cfg;
+	l->policy_hash = hash;
+	atomic_store_explicit(&l->sh.current, g, memory_order_release);
+	l->retired[l->n_retired++] = old;
+	log_info("reload: generation %u from %s (%zu devices); flows are "
+		 "judged again at their next packet", g->generation,
+		 l->o->config, policy_device_count(g->policy));
+}
+
+/* --- start and stop ------------------------------------------------------ */
+
+static int open_out(const char *path, const char *what)
+{
+	int fd;
+
+	if (!path)
+		return -1;
+	if (!strcmp(path, "-"))
+		return dup(STDOUT_FILENO);
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	if (fd < 0)
+		log_warn("cannot open %s file %s", what, path);
+	return fd < 0 ? -2 : fd;
+}
+
+static int setup(struct live *l, int ready_fd)
+{
+	const struct live_opts *o = l->o;
+	enum ijnft_queue_kind kind;
+	struct live_gen *g;
+	const char *why;
+	unsigned i;
+	long ncpu;
+	int rc;
+
+	if (o->pid_file && *o->pid_file && pidfile_check(o->pid_file) < 0)
+		return -EEXIST;
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	l->n_workers = o->workers ? o->workers
+				  : (unsigned)(ncpu > 0 ? ncpu : 1);
+	if (l->n_workers > MAX_WORKERS)
+		l->n_workers = MAX_WORKERS;
+	if ((unsigned)o->queue_first + l->n_workers > 65536) {
+		log_warnx("--queue %u: queues %u-%u do not exist",
+			  o->queue_first, o->queue_first,
+			  o->queue_first + l->n_workers - 1);
+		return -EINVAL;
+	}
+	g = gen_load(l, &l->policy_hash);
+	if (!g)
+		return -EINVAL;
+	atomic_store(&l->sh.current, g);
+	l->sh.pipeline = o->pipeline;
+	if (!o->inspect_set)
+		l->sh.pipeline.inspect_packets =
+			policy_inspect_packets(g->policy);
+	l->sh.quarantine_timeout_ms = o->quarantine_timeout_ms;
+	l->sh.classify_all = o->classify_all;
+	l->sh.out.text = o->text;
+	l->sh.out.syslog = !o->foreground;
+	l->sh.out.alerts_fd = open_out(o->alerts_path, "alerts");
+	l->sh.out.flows_fd = open_out(o->flows_path, "flows");
+	if (l->sh.out.alerts_fd == -2 || l->sh.out.flows_fd == -2)
+		return -EIO;
+	l->sh.stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (l->sh.stop_fd < 0)
+		return -errno;
+
+	memset(&l->cfg, 0, sizeof(l->cfg));
+	l->cfg.mode = o->mode;
+	memcpy(l->cfg.ifnames, o->ifnames, sizeof(l->cfg.ifnames));
+	l->cfg.n_ifnames = o->n_ifnames;
+	l->cfg.queue_first = o->queue_first;
+	l->cfg.queue_count = (uint16_t)l->n_workers;
+	l->cfg.inspect_packets =
+		kernel_budget(l->sh.pipeline.inspect_packets);
+	l->cfg.generation = g->generation;
+	l->cfg.fail_closed = o->fail_closed;
+	if (ijnft_config_check(&l->cfg, &why) < 0) {
+		log_warnx("%s", why);
+		return -EINVAL;
+	}
+	if (o->mode == IJNFT_MODE_BRIDGE &&
+	    (rc = setup_bridge(o->ifnames[0])) < 0)
+		return rc;
+
+	if ((rc = ijnft_open(&l->nft)) < 0) {
+		errno = -rc;
+		log_warn("cannot open netlink to nftables");
+		return rc;
+	}
+	if ((rc = ijnft_probe_queue(l->nft, &kind)) < 0) {
+		errno = -rc;
+		log_warn("this kernel can neither queue with nft nor with the "
+			 "xt NFQUEUE target");
+		return rc;
+	}
+	l->cfg.queue_kind = kind;
+	log_info("queueing with the %s", queue_kind_name[kind]);
+
+	/* Bind every queue before the ruleset sends packets to them. */
+	for (i = 0; i < l->n_workers; i++) {
+		rc = worker_new(i, (uint16_t)(o->queue_first + i), &l->sh,
+				&l->w[i]);
+		if (rc < 0) {
+			errno = -rc;
+			log_warn("cannot bind NFQUEUE %u%s", o->queue_first + i,
+				 rc == -EBUSY ? " (another program holds it)"
+					      : "");
+			return rc;
+		}
+	}
+	/* Conntrack accounting: before the ruleset, so that every flow it
+	 * sees has packet counts (the budget rule needs them).  If conntrack
+	 * is not loaded yet, installing the ruleset loads it. */
+	(void)write_sysctl(acct_knob, "1");
+	if ((rc = ijnft_install(l->nft, &l->cfg)) < 0) {
+		errno = -rc;
+		log_warn("cannot install table inet %s (%s)", IJNFT_TABLE,
+			 ijnft_error_what(l->nft) ? ijnft_error_what(l->nft)
+						   : "socket");
+		return rc;
+	}
+	l->installed = true;
+	if ((rc = write_sysctl(acct_knob, "1")) < 0 ||
+	    ijnft_conntrack_acct_enabled() != 1) {
+		errno = rc < 0 ? -rc : EPERM;
+		log_warn("cannot enable %s: the inspection budget would never "
+			 "end", acct_knob);
+		return -EPERM;
+	}
+	for (i = 0; i < l->n_workers; i++)
+		if ((rc = worker_start(l->w[i])) < 0) {
+			errno = -rc;
+			log_warn("cannot start worker %u", i);
+			return rc;
+		}
+	if (o->pid_file && *o->pid_file) {
+		if ((rc = pidfile_write(o->pid_file)) < 0) {
+			errno = -rc;
+			log_warn("cannot write %s", o->pid_file);
+			return rc;
+		}
+		l->pid_written = true;
+	}
+	log_info("ready: %s %s, %u worker%s on queue%s %u-%u, inspect %u "
+		 "packets (kernel budget %u), generation %u, %s, policy %s "
+		 "(%zu devices)",
+		 o->mode == IJNFT_MODE_BRIDGE ? "bridge" : "router",
+		 o->ifnames[0], l->n_workers, l->n_workers > 1 ? "s" : "",
+		 l->n_workers > 1 ? "s" : "", o->queue_first,
+		 o->queue_first + l->n_workers - 1,
+		 l->sh.pipeline.inspect_packets, l->cfg.inspect_packets,
+		 g->generation, o->fail_closed ? "fail-closed" : "fail-open",
+		 o->config, policy_device_count(g->policy));
+	if (ready_fd >= 0) {
+		if (write(ready_fd, "R", 1) < 0)
+			log_warn("telling the parent we are ready");
+		close(ready_fd);
+	}
+	return 0;
+}
+
+static void teardown(struct live *l)
+{
+	uint64_t one = 1;
+	unsigned i;
+	int rc;
+
+	if (l->installed) {
+		log_counters(l);
+		if (l->o->keep_table) {
+			log_info("table inet %s kept (%s)", IJNFT_TABLE,
+				 l->o->fail_closed ? "fail-closed: new flows "
+						     "are dropped until restart"
+						   : "decided flows keep their "
+						     "verdicts, new ones pass");
+		} else if ((rc = ijnft_remove(l->nft)) < 0) {
+			errno = -rc;
+			log_warn("cannot remove table inet %s", IJNFT_TABLE);
+		}
+	}
+	if (l->sh.stop_fd >= 0 &&
+	    write(l->sh.stop_fd, &one, sizeof(one)) < 0)
+		log_warn("stopping the workers");
+	for (i = 0; i < l->n_workers; i++)
+		if (l->w[i])
+			worker_join(l->w[i]);
+	log_worker_stats(l);
+	if (atomic_load(&l->sh.current)) {
+		reclaim(l);
+		log_devices(atomic_load(&l->sh.current));
+	}
+	for (i = 0; i < l->n_workers; i++)
+		worker_free(l->w[i]);
+	for (i = 0; i < l->n_retired; i++)
+		gen_free(l->retired[i]);
+	gen_free(atomic_load(&l->sh.current));
+	ijnft_close(l->nft);
+	if (l->pid_written)
+		unlink(l->o->pid_file);
+	if (l->sh.stop_fd >= 0)
+		close(l->sh.stop_fd);
+	if (l->sh.out.alerts_fd >= 0)
+		close(l->sh.out.alerts_fd);
+	if (l->sh.out.flows_fd >= 0)
+		close(l->sh.out.flows_fd);
+}
+
+/* Detach: the parent stays until the child says it is ready (or dies), so
+ * `iotjaild -c ...` returns 0 only with the jail in place. */
+static int detach(int *ready_fd)
+{
+	int p[2];
+	pid_t pid;
+	char c;
+
+	if (pipe(p) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid > 0) {
+		close(p[1]);
+		_exit(read(p[0], &c, 1) == 1 ? 0 : 1);
+	}
+	close(p[0]);
+	setsid();
+	*ready_fd = p[1];
+	return 0;
+}
+
+static void quiet_stdio(void)
+{
+	int null = open("/dev/null", O_RDWR);
+
+	if (null < 0)
+		return;
+	dup2(null, STDIN_FILENO);
+	dup2(null, STDOUT_FILENO);
+	dup2(null, STDERR_FILENO);
+	if (null > STDERR_FILENO)
+		close(null);
+}
+
+int live_run(const struct live_opts *o)
+{
+	struct live l;
+	sigset_t sigs;
+	siginfo_t si;
+	struct timespec tick = { 1, 0 };
+	int ready_fd = -1, rc, sig, status = 0;
+	unsigned i;
+
+	memset(&l, 0, sizeof(l));
+	l.o = o;
+	l.sh.stop_fd = -1;
+	l.sh.out.alerts_fd = l.sh.out.flows_fd = -1;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (!o->foreground && (rc = detach(&ready_fd)) < 0) {
+		errno = -rc;
+		log_warn("cannot detach");
+		return 1;
+	}
+	if (setup(&l, ready_fd) < 0) {
+		teardown(&l);
+		return 1;
+	}
+	if (!o->foreground) {
+		/* Set-up errors went to the terminal; from now on, syslog. */
+		log_init(false, false, "iotjaild");
+		quiet_stdio();
+	}
+	for (;;) {
+		sig = sigtimedwait(&sigs, &si, &tick);
+		if (sig == SIGTERM || sig == SIGINT) {
+			log_info("%s: stopping", strsignal(sig));
+			break;
+		}
+		if (sig == SIGHUP)
+			reload(&l);
+		if (sig == SIGUSR1) {
+			log_counters(&l);
+			log_devices(atomic_load(&l.sh.current));
+		}
+		reclaim(&l);
+		for (i = 0; i < l.n_workers; i++)
+			if (l.w[i] && worker_error(l.w[i]))
+				break;
+		if (i < l.n_workers) {
+			log_warnx("worker %u failed: stopping", i);
+			status = 1;
+			break;
+		}
+	}
+	teardown(&l);
+	return status;
+}

@@ -1,0 +1,345 @@
+/* nfq.c - NFQUEUE over libmnl + libnetfilter_queue's message helpers. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_queue.h>
+#include <libnetfilter_queue/libnetfilter_queue.h>
+
+#include "daemon/nfq.h"
+
+#define NFQ_COPY_RANGE	0xffff
+/* A whole copied packet plus its attributes. */
+#define NFQ_RECV_BUF	(NFQ_COPY_RANGE + 8192)
+#define NFQ_SEND_BUF	(64 * 1024)
+/* Room one verdict message needs (header, verdict, mark). */
+#define NFQ_VERDICT_ROOM 128
+#define NFQ_SOCK_BUF	(8 * 1024 * 1024)
+
+struct nfqueue {
+	struct mnl_socket *nl;
+	uint32_t portid;
+	uint16_t queue;
+	bool conntrack;		/* NFQA_CFG_F_CONNTRACK granted */
+	bool batch_pending;
+	uint32_t batch_id;
+	size_t out_len;
+	struct nfqueue_stats st;
+	uint8_t *in;		/* NFQ_RECV_BUF */
+	uint8_t out[NFQ_SEND_BUF];
+};
+
+/* Send one configuration message and wait for its ACK. */
+static int config_send(struct nfqueue *q, struct nlmsghdr *nlh)
+{
+	uint8_t buf[MNL_SOCKET_BUFFER_SIZE];
+	uint32_t seq = (uint32_t)time(NULL);
+	ssize_t n;
+
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	nlh->nlmsg_seq = seq;
+	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	for (;;) {
+		n = mnl_socket_recvfrom(q->nl, buf, sizeof(buf));
+		if (n < 0)
+			return -errno;
+		n = mnl_cb_run(buf, (size_t)n, seq, q->portid, NULL, NULL);
+		if (n < 0)
+			return -errno;
+		if (n == MNL_CB_STOP)
+			return 0;
+	}
+}
+
+int nfqueue_open(uint16_t queue, uint32_t maxlen, struct nfqueue **out)
+{
+	uint8_t buf[MNL_SOCKET_BUFFER_SIZE];
+	uint32_t flags = NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F_GSO;
+	struct nlmsghdr *nlh;
+	struct nfqueue *q;
+	int sz = NFQ_SOCK_BUF, rc;
+
+	q = calloc(1, sizeof(*q));
+	if (!q)
+		return -ENOMEM;
+	q->queue = queue;
+	q->in = malloc(NFQ_RECV_BUF);
+	q->nl = q->in ? mnl_socket_open(NETLINK_NETFILTER) : NULL;
+	if (!q->nl) {
+		rc = -errno;
+		goto fail;
+	}
+	if (mnl_socket_bind(q->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	q->portid = mnl_socket_get_portid(q->nl);
+	/* A burst of first packets must not overrun the socket; FORCE works
+	 * as root beyond rmem_max, the plain option as far as it allows. */
+	if (setsockopt(mnl_socket_get_fd(q->nl), SOL_SOCKET, SO_RCVBUFFORCE,
+		       &sz, sizeof(sz)) < 0)
+		setsockopt(mnl_socket_get_fd(q->nl), SOL_SOCKET, SO_RCVBUF,
+			   &sz, sizeof(sz));
+
+	nlh = nfq_nlmsg_put((char *)buf, NFQNL_MSG_CONFIG, queue);
+	nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, NFQNL_CFG_CMD_BIND);
+	if ((rc = config_send(q, nlh)) < 0)
+		goto fail;
+	nlh = nfq_nlmsg_put((char *)buf, NFQNL_MSG_CONFIG, queue);
+	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, NFQ_COPY_RANGE);
+	nfq_nlmsg_cfg_put_qmaxlen(nlh, maxlen);
+	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
+	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(flags));
+	if ((rc = config_send(q, nlh)) < 0)
+		goto fail;
+	/* Conntrack info (for the packet's direction), asked for on its own:
+	 * kernels without nf_conntrack_netlink refuse it (EOPNOTSUPP), or
+	 * say EAGAIN once they have just loaded it. */
+	for (int i = 0; i < 2 && !q->conntrack; i++) {
+		nlh = nfq_nlmsg_put((char *)buf, NFQNL_MSG_CONFIG, queue);
+		mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(NFQA_CFG_F_CONNTRACK));
+		mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_CONNTRACK));
+		rc = config_send(q, nlh);
+		q->conntrack = rc == 0;
+		if (rc != -EAGAIN)
+			break;
+	}
+	*out = q;
+	return 0;
+fail:
+	if (q->nl)
+		mnl_socket_close(q->nl);
+	free(q->in);
+	free(q);
+	return rc;
+}
+
+void nfqueue_close(struct nfqueue *q)
+{
+	if (!q)
+		return;
+	nfqueue_flush(q);
+	mnl_socket_close(q->nl);
+	free(q->in);
+	free(q);
+}
+
+int nfqueue_fd(const struct nfqueue *q)
+{
+	return mnl_socket_get_fd(q->nl);
+}
+
+uint16_t nfqueue_queue_num(const struct nfqueue *q)
+{
+	return q->queue;
+}
+
+bool nfqueue_conntrack(const struct nfqueue *q)
+{
+	return q->conntrack;
+}
+
+static uint32_t attr_be32(const struct nlattr *a)
+{
+	return a ? ntohl(mnl_attr_get_u32(a)) : 0;
+}
+
+/* Fill P from a NFQNL_MSG_PACKET message.  -EINVAL if it lacks what every
+ * packet message has (header, payload); the caller then accepts by id if it
+ * has one. */
+static int parse_packet(const struct nlmsghdr *nlh, struct nfqueue_packet *p,
+			uint32_t *id)
+{
+	struct nlattr *attr[NFQA_MAX + 1] = { NULL };
+	const struct nfqnl_msg_packet_hdr *ph;
+
+	*id = 0;
+	if (nfq_nlmsg_parse(nlh, attr) < 0 || !attr[NFQA_PACKET_HDR] ||
+	    mnl_attr_get_payload_len(attr[NFQA_PACKET_HDR]) < sizeof(*ph))
+		return -EINVAL;
+	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
+	memset(p, 0, sizeof(*p));
+	p->id = *id = ntohl(ph->packet_id);
+	if (!attr[NFQA_PAYLOAD])
+		return -EINVAL;
+	p->hw_proto = ntohs(ph->hw_protocol);
+	p->data = mnl_attr_get_payload(attr[NFQA_PAYLOAD]);
+	p->len = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
+	p->orig_len = attr[NFQA_CAP_LEN] ? attr_be32(attr[NFQA_CAP_LEN])
+					 : p->len;
+	if (attr[NFQA_HWADDR] &&
+	    mnl_attr_get_payload_len(attr[NFQA_HWADDR]) >=
+		    sizeof(struct nfqnl_msg_packet_hw)) {
+		const struct nfqnl_msg_packet_hw *hw =
+			mnl_attr_get_payload(attr[NFQA_HWADDR]);
+
+		if (ntohs(hw->hw_addrlen) == 6) {
+			p->has_mac = true;
+			memcpy(p->mac, hw->hw_addr, 6);
+		}
+	}
+	p->indev = attr_be32(attr[NFQA_IFINDEX_INDEV]);
+	p->outdev = attr_be32(attr[NFQA_IFINDEX_OUTDEV]);
+	p->physindev = attr_be32(attr[NFQA_IFINDEX_PHYSINDEV]);
+	p->physoutdev = attr_be32(attr[NFQA_IFINDEX_PHYSOUTDEV]);
+	if (attr[NFQA_SKB_INFO])
+		p->gso = (attr_be32(attr[NFQA_SKB_INFO]) & NFQA_SKB_GSO) != 0;
+	p->mark = attr_be32(attr[NFQA_MARK]);
+	if (attr[NFQA_CT_INFO])
+		p->ct_reply = attr_be32(attr[NFQA_CT_INFO]) >= IP_CT_IS_REPLY;
+	return 0;
+}
+
+/* Room for one more message, sending what is pending if needed. */
+static struct nlmsghdr *out_msg(struct nfqueue *q, int type)
+{
+	if (q->out_len + NFQ_VERDICT_ROOM > sizeof(q->out))
+		nfqueue_flush(q);
+	return nfq_nlmsg_put((char *)q->out + q->out_len, type, q->queue);
+}
+
+static void out_commit(struct nfqueue *q, const struct nlmsghdr *nlh)
+{
+	q->out_len += NLMSG_ALIGN(nlh->nlmsg_len);
+}
+
+static void batch_emit(struct nfqueue *q)
+{
+	struct nlmsghdr *nlh;
+
+	if (!q->batch_pending)
+		return;
+	/* Clear first: out_msg() may flush, which emits the batch. */
+	q->batch_pending = false;
+	nlh = out_msg(q, NFQNL_MSG_VERDICT_BATCH);
+	nfq_nlmsg_verdict_put(nlh, (int)q->batch_id, NF_ACCEPT);
+	out_commit(q, nlh);
+	q->st.batch_msgs++;
+}
+
+void nfqueue_accept(struct nfqueue *q, uint32_t id)
+{
+	q->batch_pending = true;
+	q->batch_id = id;
+}
+
+void nfqueue_accept_mark(struct nfqueue *q, uint32_t id, uint32_t mark)
+{
+	struct nlmsghdr *nlh;
+
+	/* Earlier accepts go first: a batch sent after this message would
+	 * cover this id too, and the order of verdicts is the order of
+	 * packets. */
+	batch_emit(q);
+	nlh = out_msg(q, NFQNL_MSG_VERDICT);
+	nfq_nlmsg_verdict_put(nlh, (int)id, NF_ACCEPT);
+	nfq_nlmsg_verdict_put_mark(nlh, mark);
+	out_commit(q, nlh);
+	q->st.verdict_msgs++;
+}
+
+int nfqueue_flush(struct nfqueue *q)
+{
+	ssize_t n;
+
+	batch_emit(q);
+	if (!q->out_len)
+		return 0;
+	q->st.sends++;
+	n = mnl_socket_sendto(q->nl, q->out, q->out_len);
+	q->out_len = 0;
+	return n < 0 ? -errno : 0;
+}
+
+/* Errors the kernel sends back for our verdicts (unknown id, a bad CT
+ * attribute) arrive as NLMSG_ERROR among the packets. */
+static void note_error(struct nfqueue *q, const struct nlmsghdr *nlh)
+{
+	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+
+	if (nlh->nlmsg_len >= mnl_nlmsg_size(sizeof(*e)) && e->error)
+		q->st.kernel_errors++;
+}
+
+static bool more_follow(const struct nlmsghdr *nlh, int len)
+{
+	const struct nlmsghdr *next = mnl_nlmsg_next(nlh, &len);
+
+	return mnl_nlmsg_ok(next, len);
+}
+
+int nfqueue_recv(struct nfqueue *q, struct nfqueue_packet *p)
+{
+	const struct nlmsghdr *nlh;
+	uint32_t id;
+	ssize_t n;
+	int len;
+
+	for (;;) {
+		n = recv(nfqueue_fd(q), q->in, NFQ_RECV_BUF, MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 0;
+			if (errno == EINTR)
+				continue;
+			if (errno == ENOBUFS) {
+				/* The kernel could not deliver some packets:
+				 * with FAIL_OPEN it accepted them itself. */
+				q->st.enobufs++;
+				continue;
+			}
+			return -errno;
+		}
+		/* The kernel sends one packet per datagram, but walk the
+		 * datagram as netlink allows several messages. */
+		len = (int)n;
+		for (nlh = (const struct nlmsghdr *)q->in;
+		     mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+			if (nlh->nlmsg_type == NLMSG_ERROR) {
+				note_error(q, nlh);
+				continue;
+			}
+			if ((nlh->nlmsg_type & 0xff) != NFQNL_MSG_PACKET) {
+				q->st.bad_msgs++;
+				continue;
+			}
+			if (parse_packet(nlh, p, &id) < 0) {
+				q->st.bad_msgs++;
+				if (id)
+					nfqueue_accept(q, id);
+				continue;
+			}
+			q->st.received++;
+			/* Only the last message of a datagram may be handed
+			 * out: the next recv overwrites the buffer.  Earlier
+			 * ones (never seen in practice) are accepted. */
+			if (more_follow(nlh, len)) {
+				nfqueue_accept(q, p->id);
+				continue;
+			}
+			return 1;
+		}
+	}
+}
+
+void nfqueue_drain(struct nfqueue *q)
+{
+	struct nfqueue_packet p;
+
+	while (nfqueue_recv(q, &p) == 1)
+		nfqueue_accept(q, p.id);
+	nfqueue_flush(q);
+}
+
+void nfqueue_get_stats(const struct nfqueue *q, struct nfqueue_stats *s)
+{
+	*s = q->st;
+}

@@ -1,0 +1,91 @@
+/* worker.h - one NFQUEUE queue, one thread, one pipeline.
+ *
+ * A worker owns its queue socket, its flow table and its nDPI module; the
+ * kernel balances flows over queues by a symmetric hash, so every packet of
+ * a flow reaches the same worker and nothing per-flow is shared.  What the
+ * workers share is read-only or lock-free:
+ *   - the current generation (policy + device view), published by the main
+ *     thread with one atomic pointer store; a worker picks it up at its next
+ *     wakeup and acknowledges it, and the main thread frees an old
+ *     generation only once every worker has acknowledged a newer one;
+ *   - the device view (daemon/devview.h), sharded per worker;
+ *   - the output files, written with one O_APPEND write(2) per line.
+ */
+#ifndef IOTJAIL_WORKER_H
+#define IOTJAIL_WORKER_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "daemon/pipeline.h"
+
+struct policy;
+struct devview;
+
+/* What a policy generation is: the policy, its device view, and the 8-bit
+ * number its verdicts carry in the conntrack mark. */
+struct live_gen {
+	struct policy *policy;
+	struct devview *view;
+	uint8_t generation;
+};
+
+/* Where verdicts and alerts go.  fds are -1 when not wanted. */
+struct live_out {
+	int alerts_fd;		/* alert JSON lines */
+	int flows_fd;		/* one JSON line per ended flow */
+	bool text;		/* human lines on stdout (foreground) */
+	bool syslog;		/* alerts to syslog as well */
+};
+
+/* Shared by all workers and the main thread. */
+struct live_shared {
+	_Atomic(struct live_gen *) current;
+	struct live_out out;
+	struct pipeline_config pipeline;
+	uint32_t quarantine_timeout_ms;	/* 0: until removed */
+	bool classify_all;	/* never decide before classification */
+	int stop_fd;		/* eventfd: readable = stop */
+};
+
+struct worker_stats {
+	uint64_t packets;	/* received from the queue */
+	uint64_t not_ip;	/* unparsable: accepted */
+	uint64_t late;		/* packets of flows already decided (in flight
+				 * before the mark, or a stale generation) */
+	uint64_t rejudged;	/* flows judged again under a new generation */
+	uint64_t dropped;	/* packets given a drop verdict */
+	uint64_t decided;	/* flows decided */
+	uint64_t ended, ended_packets;	/* ended flows, and their queued
+					 * packets (queued per flow = ratio) */
+	uint32_t max_packets;	/* most packets one ended flow queued */
+	uint64_t alerts, alert_write_errors, flow_write_errors;
+	uint64_t quarantines, quarantine_errors;
+	uint64_t policy_errors, send_errors;
+	struct pipeline_stats pl;
+};
+
+struct worker;
+
+/*
+ * Binds queue QUEUE (so that packets are taken as soon as the ruleset sends
+ * them) and builds the pipeline.  0 or -errno; the thread is not started.
+ */
+int worker_new(unsigned idx, uint16_t queue, struct live_shared *sh,
+	       struct worker **out);
+int worker_start(struct worker *w);
+/* After sh->stop_fd was signalled: joins, having accepted what was still
+ * queued and flushed the flow table. */
+void worker_join(struct worker *w);
+void worker_free(struct worker *w);	/* NULL is a no-op */
+
+/* The generation the worker uses (acquire). */
+const struct live_gen *worker_gen(const struct worker *w);
+/* 0 while running, else the -errno that stopped the thread. */
+int worker_error(const struct worker *w);
+/* After worker_join(). */
+void worker_get_stats(const struct worker *w, struct worker_stats *s);
+uint16_t worker_queue(const struct worker *w);
+
+#endif
