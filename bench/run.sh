@@ -7,6 +7,8 @@
 #      alternating so background load hits both alike.
 #   2. memory per decided flow and peak RSS with 100 000 live flows.
 #   3. every other bench/bench_* binary (policy load/evaluate, ...).
+#   4. the live benchmark (bench/live.sh): plain bridge vs iotjaild enforcing,
+#      in the namespace lab; root only, it says in one line why it skips.
 set -eu
 B=${B:-build}
 FLOWS=${BENCH_FLOWS:-50000}
@@ -44,3 +46,5 @@ for b in "$B"/bench/bench_*; do
 	[ -x "$b" ] || continue		# skip .o and .d beside the binaries
 	"$b"
 done
+
+B=$B sh "$(dirname "$0")/live.sh"

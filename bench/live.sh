@@ -1,0 +1,276 @@
+#!/bin/sh
+# Live benchmark: the namespace lab (tests/lab) through a plain bridge vs the
+# same bridge with iotjaild enforcing docs/examples/lab.yaml, in one lab and
+# one run.  From the laptop namespace to the lab server (192.168.50.3):
+#   - TCP bulk throughput (iperf3)
+#   - TCP connect + 64-byte request + 64-byte response + close rate (netrr tcp-crr)
+#   - UDP request/response rate, a new flow each (netrr udp-rr)
+#   - ping latency p50 / p99
+# Phases alternate (plain, jailed, plain, jailed, ...) and the best of each
+# kind is kept, so background load hits both alike.  Prints figures and ratios;
+# never fails on speed.  The laptop's profile allows everything out, so its
+# traffic takes the whole jail path: every new flow is queued to userspace,
+# classified and judged, then the kernel keeps the verdict (conntrack mark).
+#
+#   B=build sh bench/live.sh        (root; `make bench-live`)
+#   BENCH_LIVE_RUNS=2  BENCH_LIVE_SECONDS=5  BENCH_LIVE_PINGS=500
+#
+# Skips (exit 0) when not root or a lab tool is missing.  If iotjaild cannot
+# run live, prints the plain figures and "jailed half skipped: <reason>".
+# All traffic stays in the lab's namespaces; all of them, the netrr server
+# and the daemon are removed on exit, INT and TERM.  POSIX sh.
+
+set -u
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd) || exit 1
+B=${B:-$ROOT/build}
+[ -d "$B" ] && B=$(cd "$B" && pwd)	# as the caller named it, before the cd
+cd "$ROOT" || exit 1
+LAB=tests/lab/lab.sh
+POLICY=docs/examples/lab.yaml
+RUNS=${BENCH_LIVE_RUNS:-2}
+SECS=${BENCH_LIVE_SECONDS:-5}
+PINGS=${BENCH_LIVE_PINGS:-500}
+SRV=192.168.50.3
+PORT=7007
+NPORTS=16	# UDP server ports: 64 k source ports x 16 = 1 M new 5-tuples per run
+
+skip() { echo "live bench: SKIP: $*"; exit 0; }
+die() { echo "live bench: error: $*" >&2; exit 1; }
+
+for v in "$RUNS" "$SECS" "$PINGS"; do
+	case $v in
+	''|*[!0-9]*|0) die "BENCH_LIVE_RUNS, _SECONDS and _PINGS must be positive integers" ;;
+	esac
+done
+[ "$(id -u)" -eq 0 ] || skip "not root"
+for t in ip ss sysctl timeout dnsmasq mosquitto mosquitto_pub openssl iperf3 python3 dig curl \
+	ping awk sort; do
+	command -v "$t" >/dev/null 2>&1 || skip "missing tool: $t (see tests/lab/README.md)"
+done
+for f in "$B/iotjaild" "$B/netrr"; do
+	[ -x "$f" ] || die "$f not built (make)"
+done
+
+P=$(printf 'ijb%s' "$$" | cut -c1-10)
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/iotjail-live.XXXXXX") || exit 1
+PIDF=/run/$P/iotjaild.pid
+srv_pid='' dpid='' skipped=''
+
+# ------------------------------------------------------------ teardown ---
+
+stop_daemon() {
+	[ -n "$dpid" ] || return 0
+	kill -TERM "$dpid" 2>/dev/null
+	_i=0
+	while kill -0 "$dpid" 2>/dev/null && [ $_i -lt 100 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	if kill -0 "$dpid" 2>/dev/null; then
+		echo "live bench: iotjaild did not exit within 10 s of SIGTERM; killed" >&2
+		kill -KILL "$dpid" 2>/dev/null
+	fi
+	wait "$dpid" 2>/dev/null
+	_st=$?
+	[ $_st -eq 0 ] || echo "live bench: iotjaild exited with status $_st: $(log_tail)" >&2
+	dpid=''
+	# A daemon that dies leaves its table (by design: verdicts survive it);
+	# the next plain phase must not run through it.
+	if in_ns br nft list table inet iotjail >/dev/null 2>&1; then
+		echo "live bench: iotjaild left table inet iotjail behind; deleting it" >&2
+		in_ns br nft delete table inet iotjail
+	fi
+}
+
+cleanup() {
+	trap - EXIT INT TERM HUP
+	stop_daemon
+	[ -n "$srv_pid" ] && kill "$srv_pid" 2>/dev/null && wait "$srv_pid" 2>/dev/null
+	LAB_QUIET=1 sh "$LAB" down "$P"
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'echo "live bench: interrupted"; exit 130' INT TERM HUP
+
+in_ns() { _n=$1; shift; ip netns exec "$P-$_n" "$@"; }
+
+# ---------------------------------------------------------- measuring ---
+
+# Each prints one number, or nothing if the measurement failed.
+bulk() {	# Gbit/s received, first second (slow start) omitted
+	timeout $((SECS + 20)) ip netns exec "$P-laptop" iperf3 -c $SRV -t "$SECS" -O 1 -J \
+		>"$TMP/iperf.json" 2>&1
+	python3 -c 'import json, sys
+try:
+    print("%.3f" % (json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e9))
+except Exception:
+    pass' "$TMP/iperf.json"
+}
+
+rr() {		# transactions/s; $@ = tcp-crr|udp-rr [OPTIONS]
+	in_ns laptop "$B/netrr" "$@" $SRV $PORT "$SECS" >"$TMP/rr.out" 2>"$TMP/rr.err"
+	# "tcp_crr RATE count=N errors=N timeouts=N ..." -> "RATE N N N ..."
+	sed -n 's/^[a-z_]* //; s/[a-z]*=//gp' "$TMP/rr.out" >"$TMP/rr.fig"
+	[ -s "$TMP/rr.err" ] && sed 's/^/live bench: /' "$TMP/rr.err" >&2
+	cut -d' ' -f1 "$TMP/rr.fig"
+}
+
+ping_us() {	# "p50 p99" in microseconds
+	timeout $((PINGS / 100 + 20)) ip netns exec "$P-laptop" \
+		ping -n -i 0.01 -c "$PINGS" -W 1 $SRV >"$TMP/ping.out" 2>&1
+	grep -o 'time=[0-9.]*' "$TMP/ping.out" | cut -d= -f2 | sort -n | awk '
+		{ v[NR] = $1 }
+		END {
+			if (NR == 0) exit
+			p50 = int(NR * 0.50 + 0.999); p99 = int(NR * 0.99 + 0.999)
+			printf "%.0f %.0f\n", v[p50] * 1000, v[p99] * 1000
+		}'
+}
+
+# nft counter (packets) of the rule with comment $1, while the daemon runs.
+ctr() {
+	in_ns br nft list table inet iotjail 2>/dev/null |
+		sed -n "s/.*counter packets \([0-9]*\) bytes .*comment \"$1\".*/\1/p" | head -n 1
+}
+
+best() {	# best OLD NEW max|min
+	awk -v a="$1" -v b="$2" -v m="$3" 'BEGIN {
+		if (a == "") print b
+		else if (b == "") print a
+		else if (m == "max") print (b + 0 > a + 0) ? b : a
+		else print (b + 0 < a + 0) ? b : a }'
+}
+
+# per_flow QUEUE_BEFORE QUEUE_AFTER TRANSACTIONS: queued packets per transaction
+per_flow() {
+	awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN {
+		if (a == "" || b == "" || n + 0 == 0) print "n/a"
+		else printf "%.2f\n", (b - a) / n }'
+}
+
+plain_bulk='' plain_crr='' plain_udp='' plain_p50='' plain_p99=''
+jail_bulk='' jail_crr='' jail_udp='' jail_p50='' jail_p99=''
+
+# phase plain|jail RUN: one round of the four measurements; keeps the best.
+phase() {
+	_k=$1 _r=$2
+	if command -v conntrack >/dev/null 2>&1; then
+		in_ns br conntrack -F >/dev/null 2>&1	# every phase starts from new flows
+	fi
+	_bulk=$(bulk)
+	_q0=$(ctr queue)
+	_crr=$(rr tcp-crr)
+	read -r _ _crrn _crre _ <"$TMP/rr.fig"
+	_crrq=$(per_flow "$_q0" "$(ctr queue)" "$_crrn")
+	_q1=$(ctr queue)
+	_udp=$(rr udp-rr -n $NPORTS)
+	read -r _ _udpn _ _udpt _ <"$TMP/rr.fig"
+	_udpq=$(per_flow "$_q1" "$(ctr queue)" "$_udpn")
+	_ping=$(ping_us)
+	_p50=${_ping% *} _p99=${_ping#* }
+	printf 'live run %s %-6s bulk %s Gbit/s, tcp-crr %s/s (%s errors), ' \
+		"$_r" "$_k:" "${_bulk:-FAILED}" "${_crr:-FAILED}" "${_crre:-?}"
+	printf 'udp-rr %s/s (%s timeouts), ping p50 %s us p99 %s us\n' \
+		"${_udp:-FAILED}" "${_udpt:-?}" "${_p50:-FAILED}" "${_p99:-FAILED}"
+	if [ "$_k" = jail ]; then
+		printf 'live run %s jail:  queued packets per new flow: tcp-crr %s, udp-rr %s; ' \
+			"$_r" "$_crrq" "$_udpq"
+		printf 'counters now: queue %s, allow %s, budget %s, deny %s\n' \
+			"$(ctr queue)" "$(ctr allow)" "$(ctr budget)" "$(ctr deny)"
+	fi
+	eval "${_k}_bulk=\$(best \"\$${_k}_bulk\" \"\$_bulk\" max)"
+	eval "${_k}_crr=\$(best \"\$${_k}_crr\" \"\$_crr\" max)"
+	eval "${_k}_udp=\$(best \"\$${_k}_udp\" \"\$_udp\" max)"
+	eval "${_k}_p50=\$(best \"\$${_k}_p50\" \"\$_p50\" min)"
+	eval "${_k}_p99=\$(best \"\$${_k}_p99\" \"\$_p99\" min)"
+}
+
+# Start iotjaild in the bridge namespace; ready when its pid file exists.
+# On failure sets $skipped to the reason and returns 1.
+start_daemon() {
+	rm -f "$PIDF" "/run/$P/alerts.jsonl"
+	ip netns exec "$P-br" "$B/iotjaild" -f -q -c "$POLICY" --bridge br0 --pid-file "$PIDF" \
+		--alerts "/run/$P/alerts.jsonl" >"$TMP/daemon.log" 2>&1 </dev/null &
+	dpid=$!
+	_i=0
+	while [ $_i -lt 100 ]; do	# 10 s
+		[ -s "$PIDF" ] && return 0
+		if ! kill -0 "$dpid" 2>/dev/null; then
+			wait "$dpid"
+			_st=$?
+			skipped="iotjaild exited with status $_st at start-up: $(log_tail)"
+			dpid=''
+			return 1
+		fi
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	skipped="iotjaild wrote no pid file within 10 s: $(log_tail)"
+	stop_daemon
+	return 1
+}
+
+log_tail() { tail -n 2 "$TMP/daemon.log" | tr '\n' ' '; }
+
+# ---------------------------------------------------------------- main ---
+
+T0=$(date +%s)
+LAB_QUIET=1 sh "$LAB" up "$P" || die "lab up failed"
+# Room for a new UDP source port per transaction (netrr udp-rr) in one run.
+in_ns laptop sysctl -qw "net.ipv4.ip_local_port_range=1024 65535"
+in_ns srv "$B/netrr" server -p $PORT -n $NPORTS >"$TMP/netrr.log" 2>&1 </dev/null &
+srv_pid=$!
+i=0
+until in_ns srv ss -Hltn "sport = :$PORT" | grep -q .; do
+	i=$((i + 1))
+	if [ $i -ge 50 ] || ! kill -0 "$srv_pid" 2>/dev/null; then
+		die "netrr server did not start: $(cat "$TMP/netrr.log")"
+	fi
+	sleep 0.1
+done
+echo "live bench: lab $P, laptop 192.168.50.50 -> server $SRV through br0;" \
+	"$RUNS alternating runs, ${SECS} s per rate, $PINGS pings at 10 ms; best of each"
+
+run=1
+while [ $run -le "$RUNS" ]; do
+	phase plain $run
+	if [ -z "$skipped" ] && start_daemon; then
+		phase jail $run
+		alerts=0
+		[ -f "/run/$P/alerts.jsonl" ] && alerts=$(wc -l <"/run/$P/alerts.jsonl")
+		stop_daemon
+		echo "live run $run jail:  iotjaild stopped; $alerts alert lines"
+	fi
+	run=$((run + 1))
+done
+
+# result WHAT UNIT PLAIN JAILED TARGET: one summary line (ratio = jailed / plain)
+result() {
+	awk -v what="$1" -v u="$2" -v p="$3" -v j="$4" -v t="$5" 'BEGIN {
+		f = (u == "/s") ? "%.0f%s" : "%.2f %s"
+		pf = (p == "") ? "FAILED" : sprintf(f, p, u)
+		jf = (j == "") ? "FAILED" : sprintf(f, j, u)
+		if (t == "") { printf "live %s: plain %s\n", what, pf; exit }
+		r = (j == "" || p + 0 == 0) ? "n/a" : sprintf("%.2f", j / p)
+		printf "live %s: plain %s, jailed %s, ratio %s (target %s)\n", what, pf, jf, r, t }'
+}
+
+if [ -n "$jail_bulk$jail_crr$jail_udp$jail_p99" ]; then
+	result "tcp bulk" Gbit/s "$plain_bulk" "$jail_bulk" ">= 0.98"
+	result "tcp connect+request+response" /s "$plain_crr" "$jail_crr" ">= 0.80"
+	result "udp request/response, new flow each" /s "$plain_udp" "$jail_udp" ">= 0.80"
+	echo "live ping: plain p50 ${plain_p50:-?} us p99 ${plain_p99:-?} us," \
+		"jailed p50 ${jail_p50:-?} us p99 ${jail_p99:-?} us"
+	awk -v j="$jail_p99" -v p="$plain_p99" 'BEGIN {
+		printf "live added p99 latency: %s (target <= 50 us)\n",
+			(j == "" || p == "") ? "n/a" : sprintf("%+d us", j - p) }'
+else
+	result "tcp bulk" Gbit/s "$plain_bulk"
+	result "tcp connect+request+response" /s "$plain_crr"
+	result "udp request/response, new flow each" /s "$plain_udp"
+	echo "live ping: plain p50 ${plain_p50:-?} us p99 ${plain_p99:-?} us"
+fi
+[ -n "$skipped" ] && echo "live bench: jailed half skipped: $skipped"
+echo "live bench: total $(($(date +%s) - T0)) s"
+exit 0
