@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <syslog.h>
@@ -460,9 +459,6 @@ static int setup(struct live *l, int ready_fd)
 	l->sh.out.flows_fd = open_out(o->flows_path, "flows");
 	if (l->sh.out.alerts_fd == -2 || l->sh.out.flows_fd == -2)
 		return -EIO;
-	l->sh.stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (l->sh.stop_fd < 0)
-		return -errno;
 
 	memset(&l->cfg, 0, sizeof(l->cfg));
 	l->cfg.mode = o->mode;
@@ -561,7 +557,6 @@ static int setup(struct live *l, int ready_fd)
 
 static void teardown(struct live *l)
 {
-	uint64_t one = 1;
 	unsigned i;
 	int rc;
 
@@ -578,9 +573,7 @@ static void teardown(struct live *l)
 			log_warn("cannot remove table inet %s", IJNFT_TABLE);
 		}
 	}
-	if (l->sh.stop_fd >= 0 &&
-	    write(l->sh.stop_fd, &one, sizeof(one)) < 0)
-		log_warn("stopping the workers");
+	atomic_store_explicit(&l->sh.stop, true, memory_order_release);
 	for (i = 0; i < l->n_workers; i++)
 		if (l->w[i])
 			worker_join(l->w[i]);
@@ -597,8 +590,6 @@ static void teardown(struct live *l)
 	ijnft_close(l->nft);
 	if (l->pid_written)
 		unlink(l->o->pid_file);
-	if (l->sh.stop_fd >= 0)
-		close(l->sh.stop_fd);
 	if (l->sh.out.alerts_fd >= 0)
 		close(l->sh.out.alerts_fd);
 	if (l->sh.out.flows_fd >= 0)
@@ -652,7 +643,6 @@ int live_run(const struct live_opts *o)
 
 	memset(&l, 0, sizeof(l));
 	l.o = o;
-	l.sh.stop_fd = -1;
 	l.sh.out.alerts_fd = l.sh.out.flows_fd = -1;
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);

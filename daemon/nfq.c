@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 
 #include <libmnl/libmnl.h>
@@ -22,6 +23,8 @@
 /* Room one verdict message needs (header, verdict, mark). */
 #define NFQ_VERDICT_ROOM 128
 #define NFQ_SOCK_BUF	(8 * 1024 * 1024)
+/* Datagrams one recvmmsg() takes: 8 x 72 KiB of buffers per queue. */
+#define NFQ_BURST	8
 
 struct nfqueue {
 	struct mnl_socket *nl;
@@ -32,7 +35,12 @@ struct nfqueue {
 	uint32_t batch_id;
 	size_t out_len;
 	struct nfqueue_stats st;
-	uint8_t *in;		/* NFQ_RECV_BUF */
+	uint8_t *in;		/* NFQ_BURST x NFQ_RECV_BUF */
+	struct mmsghdr mm[NFQ_BURST];
+	struct iovec iov[NFQ_BURST];
+	unsigned n_dgrams, dgram;	/* read by nfqueue_wait(), next one */
+	const struct nlmsghdr *nlh;	/* next message in the current one */
+	int left;			/* bytes from nlh to its end */
 	uint8_t out[NFQ_SEND_BUF];
 };
 
@@ -71,7 +79,7 @@ int nfqueue_open(uint16_t queue, uint32_t maxlen, struct nfqueue **out)
 	if (!q)
 		return -ENOMEM;
 	q->queue = queue;
-	q->in = malloc(NFQ_RECV_BUF);
+	q->in = malloc((size_t)NFQ_BURST * NFQ_RECV_BUF);
 	q->nl = q->in ? mnl_socket_open(NETLINK_NETFILTER) : NULL;
 	if (!q->nl) {
 		rc = -errno;
@@ -111,6 +119,24 @@ int nfqueue_open(uint16_t queue, uint32_t maxlen, struct nfqueue **out)
 		q->conntrack = rc == 0;
 		if (rc != -EAGAIN)
 			break;
+	}
+	/* nfqueue_wait() blocks at most a second: the worker looks at its
+	 * timers, the policy generation and the stop flag that often. */
+	{
+		struct timeval tv = { 1, 0 };
+		unsigned i;
+
+		if (setsockopt(nfqueue_fd(q), SOL_SOCKET, SO_RCVTIMEO, &tv,
+			       sizeof(tv)) < 0) {
+			rc = -errno;
+			goto fail;
+		}
+		for (i = 0; i < NFQ_BURST; i++) {
+			q->iov[i].iov_base = q->in + (size_t)i * NFQ_RECV_BUF;
+			q->iov[i].iov_len = NFQ_RECV_BUF;
+			q->mm[i].msg_hdr.msg_iov = &q->iov[i];
+			q->mm[i].msg_hdr.msg_iovlen = 1;
+		}
 	}
 	*out = q;
 	return 0;
@@ -269,64 +295,73 @@ static void note_error(struct nfqueue *q, const struct nlmsghdr *nlh)
 		q->st.kernel_errors++;
 }
 
-static bool more_follow(const struct nlmsghdr *nlh, int len)
+int nfqueue_wait(struct nfqueue *q, bool block)
 {
-	const struct nlmsghdr *next = mnl_nlmsg_next(nlh, &len);
+	int n;
 
-	return mnl_nlmsg_ok(next, len);
+	q->n_dgrams = q->dgram = 0;
+	q->nlh = NULL;
+	for (;;) {
+		/* MSG_WAITFORONE: block (up to SO_RCVTIMEO) for the first
+		 * datagram, then take what else is there without waiting. */
+		n = recvmmsg(nfqueue_fd(q), q->mm, NFQ_BURST,
+			     block ? MSG_WAITFORONE : MSG_DONTWAIT, NULL);
+		if (n >= 0) {
+			q->n_dgrams = (unsigned)n;
+			return n;
+		}
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		if (errno == ENOBUFS) {
+			/* The kernel could not deliver some packets: with
+			 * FAIL_OPEN it accepted them itself. */
+			q->st.enobufs++;
+			continue;
+		}
+		return -errno;
+	}
 }
 
 int nfqueue_recv(struct nfqueue *q, struct nfqueue_packet *p)
 {
 	const struct nlmsghdr *nlh;
 	uint32_t id;
-	ssize_t n;
-	int len;
 
 	for (;;) {
-		n = recv(nfqueue_fd(q), q->in, NFQ_RECV_BUF, MSG_DONTWAIT);
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
+		if (!q->nlh) {
+			if (q->dgram >= q->n_dgrams)
 				return 0;
-			if (errno == EINTR)
-				continue;
-			if (errno == ENOBUFS) {
-				/* The kernel could not deliver some packets:
-				 * with FAIL_OPEN it accepted them itself. */
-				q->st.enobufs++;
-				continue;
-			}
-			return -errno;
+			/* The kernel sends one packet per datagram, but walk
+			 * each as netlink allows several messages. */
+			q->nlh = (const struct nlmsghdr *)(q->in + (size_t)q->dgram *
+							   NFQ_RECV_BUF);
+			q->left = (int)q->mm[q->dgram].msg_len;
+			q->dgram++;
 		}
-		/* The kernel sends one packet per datagram, but walk the
-		 * datagram as netlink allows several messages. */
-		len = (int)n;
-		for (nlh = (const struct nlmsghdr *)q->in;
-		     mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
-			if (nlh->nlmsg_type == NLMSG_ERROR) {
-				note_error(q, nlh);
-				continue;
-			}
-			if ((nlh->nlmsg_type & 0xff) != NFQNL_MSG_PACKET) {
-				q->st.bad_msgs++;
-				continue;
-			}
-			if (parse_packet(nlh, p, &id) < 0) {
-				q->st.bad_msgs++;
-				if (id)
-					nfqueue_accept(q, id);
-				continue;
-			}
-			q->st.received++;
-			/* Only the last message of a datagram may be handed
-			 * out: the next recv overwrites the buffer.  Earlier
-			 * ones (never seen in practice) are accepted. */
-			if (more_follow(nlh, len)) {
-				nfqueue_accept(q, p->id);
-				continue;
-			}
-			return 1;
+		if (!mnl_nlmsg_ok(q->nlh, q->left)) {
+			q->nlh = NULL;
+			continue;
 		}
+		nlh = q->nlh;
+		q->nlh = mnl_nlmsg_next(nlh, &q->left);
+		if (nlh->nlmsg_type == NLMSG_ERROR) {
+			note_error(q, nlh);
+			continue;
+		}
+		if ((nlh->nlmsg_type & 0xff) != NFQNL_MSG_PACKET) {
+			q->st.bad_msgs++;
+			continue;
+		}
+		if (parse_packet(nlh, p, &id) < 0) {
+			q->st.bad_msgs++;
+			if (id)
+				nfqueue_accept(q, id);
+			continue;
+		}
+		q->st.received++;
+		return 1;
 	}
 }
 
@@ -334,8 +369,9 @@ void nfqueue_drain(struct nfqueue *q)
 {
 	struct nfqueue_packet p;
 
-	while (nfqueue_recv(q, &p) == 1)
-		nfqueue_accept(q, p.id);
+	while (nfqueue_wait(q, false) > 0)
+		while (nfqueue_recv(q, &p) == 1)
+			nfqueue_accept(q, p.id);
 	nfqueue_flush(q);
 }
 

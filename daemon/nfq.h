@@ -71,11 +71,17 @@ uint16_t nfqueue_queue_num(const struct nfqueue *q);
 bool nfqueue_conntrack(const struct nfqueue *q);
 
 /*
- * Reads the next message without blocking.  1: *p is a packet (which must
- * get a verdict); 0: nothing to read now; -errno on a socket error.
- * Overruns (ENOBUFS) and unparsable or non-packet messages are counted and
+ * Reads a burst: up to 8 datagrams in one recvmmsg().  With block, waits
+ * for the first at most one second.  Returns the number read (0: none),
+ * -errno on a socket error.  Overruns (ENOBUFS) are counted and skipped.
+ * Packets of the previous burst must have had their verdicts by then.
+ */
+int nfqueue_wait(struct nfqueue *q, bool block);
+/*
+ * The next packet of the burst: 1 and *p (which must get a verdict), 0 when
+ * the burst is done.  Unparsable or non-packet messages are counted and
  * skipped; a packet whose attributes do not parse is accepted here and not
- * returned.
+ * returned.  No system call.
  */
 int nfqueue_recv(struct nfqueue *q, struct nfqueue_packet *p);
 
@@ -88,7 +94,8 @@ void nfqueue_accept_mark(struct nfqueue *q, uint32_t id, uint32_t mark);
  * stay queued until the kernel drops them at close). */
 int nfqueue_flush(struct nfqueue *q);
 
-/* Accepts every packet still readable on the socket (shutdown). */
+/* Accepts every packet still readable on the socket (shutdown); the current
+ * burst must be done. */
 void nfqueue_drain(struct nfqueue *q);
 
 void nfqueue_get_stats(const struct nfqueue *q, struct nfqueue_stats *s);

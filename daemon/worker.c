@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <net/if.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -415,34 +414,24 @@ static void follow_generation(struct worker *w)
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
-	struct pollfd pfd[2];
 	struct nfqueue_packet np;
 	uint64_t next_expire = 0, t;
-	int n, rc = 0;
+	int rc = 0;
 
-	pfd[0].fd = nfqueue_fd(w->q);
-	pfd[0].events = POLLIN;
-	pfd[1].fd = w->sh->stop_fd;
-	pfd[1].events = POLLIN;
+	/* Two system calls per wakeup: one recvmmsg() for the burst, one
+	 * sendmsg() for its verdicts. */
 	for (;;) {
 		follow_generation(w);
-		if (poll(pfd, 2, 1000) < 0 && errno != EINTR) {
-			rc = -errno;
+		if (atomic_load_explicit(&w->sh->stop, memory_order_acquire))
 			break;
-		}
-		follow_generation(w);
-		if (pfd[1].revents)
-			break;
-		for (n = 0; n < WORKER_BUDGET; n++) {
-			rc = nfqueue_recv(w->q, &np);
-			if (rc <= 0)
-				break;
-			handle(w, &np);
-		}
-		if (nfqueue_flush(w->q) < 0)
-			w->st.send_errors++;
+		rc = nfqueue_wait(w->q, true);
 		if (rc < 0)
 			break;
+		follow_generation(w);
+		while (nfqueue_recv(w->q, &np) == 1)
+			handle(w, &np);
+		if (nfqueue_flush(w->q) < 0)
+			w->st.send_errors++;
 		rc = 0;
 		if ((t = now_us()) >= next_expire) {
 			pipeline_expire(w->pl, t);

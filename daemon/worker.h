@@ -46,7 +46,7 @@ struct live_shared {
 	struct pipeline_config pipeline;
 	uint32_t quarantine_timeout_ms;	/* 0: until removed */
 	bool classify_all;	/* never decide before classification */
-	int stop_fd;		/* eventfd: readable = stop */
+	_Atomic bool stop;	/* workers stop within a second */
 };
 
 struct worker_stats {
@@ -75,7 +75,7 @@ struct worker;
 int worker_new(unsigned idx, uint16_t queue, struct live_shared *sh,
 	       struct worker **out);
 int worker_start(struct worker *w);
-/* After sh->stop_fd was signalled: joins, having accepted what was still
+/* After sh->stop was set: joins, having accepted what was still
  * queued and flushed the flow table. */
 void worker_join(struct worker *w);
 void worker_free(struct worker *w);	/* NULL is a no-op */
