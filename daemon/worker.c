@@ -24,9 +24,6 @@
 #include "nftables/nft.h"
 #include "policy/policy.h"
 
-/* Messages read per wakeup before the verdicts are flushed and the
- * generation, the stop signal and the idle timers are looked at. */
-#define WORKER_BUDGET	64
 #define IFCACHE		32
 /* Kernel queue length; beyond it packets fail open. */
 #define QUEUE_MAXLEN	4096
