@@ -17,8 +17,9 @@
 #include "daemon/nfq.h"
 
 #define NFQ_COPY_RANGE	0xffff
-/* A whole copied packet plus its attributes. */
-#define NFQ_RECV_BUF	(NFQ_COPY_RANGE + 8192)
+/* A whole copied packet plus its attributes, rounded so that every buffer
+ * of a burst starts aligned for struct nlmsghdr (MIPS traps otherwise). */
+#define NFQ_RECV_BUF	((NFQ_COPY_RANGE + 8192 + 63) & ~63)
 #define NFQ_SEND_BUF	(64 * 1024)
 /* Room one verdict message needs (header, verdict, mark). */
 #define NFQ_VERDICT_ROOM 128
