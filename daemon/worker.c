@@ -307,6 +307,8 @@ static bool on_settled(void *ctx, struct pipeline *pl, struct flow *f)
 	const char *ifn[2];
 
 	(void)pl;
+	/* The question is about the right initiator too. */
+	initiator_mid_stream(w, f);
 	cur_ifnames(w, f, ifn);
 	return judge_settled(w->gen->policy, f, ifn);
 }
