@@ -149,6 +149,8 @@ struct flow *pipeline_packet(struct pipeline *pl, const struct packet *p,
 		return NULL;
 	pl->st.packets++;
 	pl->st.bytes += p->ip_len;
+	if (created && pl->ops.created)
+		pl->ops.created(pl->ctx, pl, f);
 	if (f->state != FLOW_INSPECTING || !worth_inspecting(f, p))
 		return f;
 	if (!f->cls) {

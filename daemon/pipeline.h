@@ -32,6 +32,9 @@ struct pipeline_config {
 void pipeline_config_default(struct pipeline_config *cfg);
 
 struct pipeline_ops {
+	/* Optional.  F was just created by the packet being handled, before
+	 * anything inspects or judges it (e.g. to correct its initiator). */
+	void (*created)(void *ctx, struct pipeline *pl, struct flow *f);
 	/* F was just decided; may set f->verdict / f->decision. */
 	void (*decided)(void *ctx, struct pipeline *pl, struct flow *f);
 	/* Optional.  F's first packet went to nDPI, which has no final answer

@@ -273,11 +273,13 @@ static void judge(struct worker *w, struct flow *f)
  * the sender of the first packet we see is then often the server.  With
  * conntrack info, the packet's direction says it; without, a TCP segment
  * that is not a SYN is mid-stream, and the smaller port is taken for the
- * service's.  On the flow's first packet only, before it can be judged. */
-static void initiator_mid_stream(struct worker *w, struct flow *f)
+ * service's.  Runs when the flow is created, before it can be judged. */
+static void on_created(void *ctx, struct pipeline *pl, struct flow *f)
 {
+	struct worker *w = ctx;
 	int s;
 
+	(void)pl;
 	if (!w->cur || !w->cur_ip || f->packets[0] + f->packets[1] != 1)
 		return;
 	s = f->packets[0] ? 0 : 1;	/* this packet's sender */
@@ -295,7 +297,6 @@ static void on_decided(void *ctx, struct pipeline *pl, struct flow *f)
 
 	(void)pl;
 	w->st.decided++;
-	initiator_mid_stream(w, f);
 	judge(w, f);
 }
 
@@ -307,8 +308,6 @@ static bool on_settled(void *ctx, struct pipeline *pl, struct flow *f)
 	const char *ifn[2];
 
 	(void)pl;
-	/* The question is about the right initiator too. */
-	initiator_mid_stream(w, f);
 	cur_ifnames(w, f, ifn);
 	return judge_settled(w->gen->policy, f, ifn);
 }
@@ -359,8 +358,6 @@ static void handle(struct worker *w, const struct nfqueue_packet *np)
 	w->cur = np;
 	w->cur_ip = &p;
 	f = pipeline_packet(w->pl, &p, now_us(), &handed);
-	if (f)
-		initiator_mid_stream(w, f);
 	if (!f || f->state == FLOW_INSPECTING) {
 		w->cur = NULL;
 		nfqueue_accept(w->q, np->id);
@@ -454,11 +451,13 @@ int worker_new(unsigned idx, uint16_t queue, struct live_shared *sh,
 	       struct worker **out)
 {
 	static const struct pipeline_ops ops = {
+		.created = on_created,
 		.decided = on_decided,
 		.settled = on_settled,
 		.ended = on_ended,
 	};
 	static const struct pipeline_ops ops_classify_all = {
+		.created = on_created,
 		.decided = on_decided,
 		.ended = on_ended,
 	};
