@@ -35,6 +35,7 @@ struct ctx {
 
 /* One candidate for the verdict; the strictest wins. */
 struct outcome {
+	const struct policy_device *dev;	/* whose rules or settings decided */
 	enum policy_action eff, raw;
 	const struct policy_rule *rule;
 	const char *reason;
@@ -339,6 +340,7 @@ static void decide(struct ctx *c, const struct policy_device *dev, enum policy_d
 	r = first_match(c, &dev->rules[dir], remote, remote_dev, remote_lan);
 	if (!r && dev->profile)
 		r = first_match(c, &dev->profile->rules[dir], remote, remote_dev, remote_lan);
+	o->dev = dev;
 	o->rule = r;
 	o->raw = r ? r->action : dev->fallthrough;
 	o->eff = cap(o->raw, dev->mode);
@@ -605,6 +607,7 @@ static void unknown_outcome(const struct policy *p, const struct policy_flow *f,
 	const struct policy_device *u = &p->unknown;
 	struct sbuf b;
 
+	o->dev = u;
 	o->rule = NULL;
 	o->raw = p->unknown_action;
 	o->eff = cap(o->raw, u->mode);
@@ -630,6 +633,7 @@ static void binding_outcome(const struct policy_flow *f, const struct policy_dev
 	const struct policy_endpoint *e = &f->initiator;
 	struct sbuf b;
 
+	o->dev = dev;
 	o->rule = NULL;
 	o->raw = dev->binding;
 	o->eff = cap(o->raw, dev->mode);
@@ -727,6 +731,7 @@ int policy_evaluate(const struct policy *p, const struct policy_flow *f,
 	if (!n) {
 		out->action = out->rule_action = POLICY_ALLOW;
 		out->rule = NULL;
+		out->deny_with = POLICY_DENY_DROP;
 		out->rule_file = NULL;
 		out->rule_line = 0;
 		out->reason = "no LAN device on either side";
@@ -741,6 +746,7 @@ int policy_evaluate(const struct policy *p, const struct policy_flow *f,
 	out->action = cand[best].eff;
 	out->rule_action = cand[best].raw;
 	out->rule = cand[best].rule;
+	out->deny_with = cand[best].dev->deny_with;
 	out->rule_line = cand[best].line;
 	out->rule_file = out->rule_line ? p->file : NULL;
 	out->reason = cand[best].reason;

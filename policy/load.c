@@ -468,6 +468,7 @@ static void p_enum(struct loader *l, const struct ynode *key, const struct ynode
 static const char *const mode_names[] = { "learn", "monitor", "enforce", NULL };
 static const char *const action_names[] = { "allow", "alert", "deny", "quarantine", NULL };
 static const char *const rule_action_names[] = { "allow", "alert", "deny", NULL };
+static const char *const deny_with_names[] = { "drop", "reject", NULL };
 
 /* ---- addresses ------------------------------------------------------------ */
 
@@ -1121,6 +1122,7 @@ static const struct field profile_fields[] = {
 	FIELD_CALL("description", p_text, NULL),
 	FIELD("mode", p_enum, struct profile, mode, 0, 0, mode_names),
 	FIELD("binding_violation", p_enum, struct profile, binding, 0, 0, action_names),
+	FIELD("deny_with", p_enum, struct profile, deny_with, 0, 0, deny_with_names),
 	FIELD("out", p_rules, struct profile, rules[POLICY_OUT], 0, 0, &dir_out),
 	FIELD("in", p_rules, struct profile, rules[POLICY_IN], 0, 0, &dir_in),
 	FIELD("limits", p_limits, struct profile, limits, 0, 0, NULL),
@@ -1138,6 +1140,7 @@ static const struct field device_fields[] = {
 	FIELD_CALL("profile", p_profile_ref, NULL),
 	FIELD("mode", p_enum, struct policy_device, mode_set, 0, 0, mode_names),
 	FIELD("binding_violation", p_enum, struct policy_device, binding_set, 0, 0, action_names),
+	FIELD("deny_with", p_enum, struct policy_device, deny_with_set, 0, 0, deny_with_names),
 	FIELD("out", p_rules, struct policy_device, rules[POLICY_OUT], 0, 0, &dir_out),
 	FIELD("in", p_rules, struct policy_device, rules[POLICY_IN], 0, 0, &dir_in),
 	FIELD("limits", p_limits, struct policy_device, own_limits, 0, 0, NULL),
@@ -1181,6 +1184,7 @@ static void p_profiles(struct loader *l, const struct ynode *key, const struct y
 		pr->line = k->line;
 		pr->mode = -1;
 		pr->binding = -1;
+		pr->deny_with = -1;
 		if (name_table_add(l->profiles, pr->name, 0, pr, &old) == -EEXIST) {
 			error(l, k, "duplicate profile '%s' (first at line %u)", k->str,
 			      ((const struct profile *)old)->line);
@@ -1236,6 +1240,7 @@ static const struct field defaults_fields[] = {
 	FIELD("mode", p_enum, struct policy, mode, 0, 0, mode_names),
 	FIELD("unknown_device", p_enum, struct policy, unknown_action, 0, 0, action_names),
 	FIELD("binding_violation", p_enum, struct policy, binding, 0, 0, action_names),
+	FIELD("deny_with", p_enum, struct policy, deny_with, 0, 0, deny_with_names),
 	FIELD("inspect_packets", p_uint, struct policy, inspect_packets, 1, 255, NULL),
 	FIELD("alert_rearm", p_duration, struct policy, alert_rearm_ms, 1000, 7 * 86400000ULL, NULL),
 };
@@ -1318,6 +1323,7 @@ static void prescan_devices(struct loader *l, const struct ynode *root)
 		dev->line = k->line;
 		dev->mode_set = -1;
 		dev->binding_set = -1;
+		dev->deny_with_set = -1;
 		if (name_table_add(p->by_name, dev->name, 0, dev, &old) == -EEXIST) {
 			error(l, k, "duplicate device '%s' (first at line %u)", k->str,
 			      ((const struct policy_device *)old)->line);
@@ -1363,6 +1369,9 @@ static void finish_device(struct loader *l, struct policy_device *dev)
 		  : pr && pr->mode >= 0 ? (enum policy_mode)pr->mode : p->mode;
 	dev->binding = dev->binding_set >= 0 ? (enum policy_action)dev->binding_set
 		     : pr && pr->binding >= 0 ? (enum policy_action)pr->binding : p->binding;
+	dev->deny_with = dev->deny_with_set >= 0 ? (enum policy_deny_with)dev->deny_with_set
+		       : pr && pr->deny_with >= 0 ? (enum policy_deny_with)pr->deny_with
+		       : p->deny_with;
 	dev->fallthrough = POLICY_DENY;
 	merge_limits(&dev->limits, &dev->own_limits, pr ? &pr->limits : NULL);
 	for (d = 0; d < __POLICY_DIRECTION_MAX; d++) {
@@ -1450,12 +1459,14 @@ static void finish(struct loader *l)
 	p->implicit_default.name = "default";
 	p->implicit_default.mode = -1;
 	p->implicit_default.binding = -1;
+	p->implicit_default.deny_with = -1;
 	p->unknown.name = "unknown";
 	p->unknown.line = def ? def->line : 0;	/* where its rules come from */
 	p->unknown.unknown = true;
 	p->unknown.profile = def ? def : &p->implicit_default;
 	p->unknown.mode_set = -1;
 	p->unknown.binding_set = -1;
+	p->unknown.deny_with_set = -1;
 	finish_device(l, &p->unknown);
 	if (!def) {
 		p->unknown.fallthrough = POLICY_ALLOW;
@@ -1494,6 +1505,7 @@ static struct policy *policy_new(const char *name)
 	p->mode = POLICY_MODE_ENFORCE;
 	p->unknown_action = POLICY_ALERT;
 	p->binding = POLICY_ALERT;
+	p->deny_with = POLICY_DENY_DROP;
 	p->inspect_packets = 8;
 	p->alert_rearm_ms = 5 * 60 * 1000;
 	for (i = 0; i < ARRAY_SIZE(default_lan); i++) {

@@ -71,6 +71,7 @@ struct profile {
 	unsigned line;
 	int mode;		/* enum policy_mode, or -1 if not set */
 	int binding;		/* enum policy_action, or -1 if not set */
+	int deny_with;		/* enum policy_deny_with, or -1 if not set */
 	struct ruleset rules[__POLICY_DIRECTION_MAX];
 	struct policy_limits limits;
 	/* Shared by the devices that add no rules of their own. */
@@ -87,6 +88,7 @@ struct policy_device {
 	 * else the global default. */
 	enum policy_mode mode;
 	enum policy_action binding;
+	enum policy_deny_with deny_with;
 	/* The rule action when no rule matches: deny, except for the unknown
 	 * device when no `default` profile is declared. */
 	enum policy_action fallthrough;
@@ -102,7 +104,7 @@ struct policy_device {
 	struct policy_limits own_limits, limits;
 
 	/* Only while loading. */
-	int mode_set, binding_set;
+	int mode_set, binding_set, deny_with_set;
 	const void **prefix_nodes;
 	bool parsed;
 };
@@ -114,6 +116,7 @@ struct policy {
 
 	enum policy_mode mode;
 	enum policy_action unknown_action, binding;
+	enum policy_deny_with deny_with;
 	unsigned inspect_packets;
 	uint32_t alert_rearm_ms;
 

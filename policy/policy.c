@@ -106,6 +106,11 @@ enum policy_mode policy_device_mode(const struct policy_device *d)
 	return d ? d->mode : POLICY_MODE_ENFORCE;
 }
 
+enum policy_deny_with policy_device_deny_with(const struct policy_device *d)
+{
+	return d ? d->deny_with : POLICY_DENY_DROP;
+}
+
 bool policy_device_mac(const struct policy_device *d, uint8_t mac[6])
 {
 	if (!d || !d->n_macs)

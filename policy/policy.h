@@ -132,6 +132,18 @@ enum policy_mode {
 };
 const char *policy_mode_name(enum policy_mode m);	/* "learn", ... ; "?" if out of range */
 
+/*
+ * How a denied flow is refused.  drop: its packets vanish (the device
+ * retries until it times out).  reject: the enforcing path answers with a
+ * TCP reset or an ICMP "administratively prohibited", so the device fails
+ * at once.
+ */
+enum policy_deny_with {
+	POLICY_DENY_DROP,
+	POLICY_DENY_REJECT,
+	__POLICY_DENY_WITH_MAX
+};
+
 #define POLICY_MAX_ALERTS 4
 
 struct policy_alert {
@@ -153,6 +165,9 @@ struct policy_verdict {
 	const char *rule_file;
 	unsigned rule_line;
 	const struct policy_rule *rule;	/* the deciding rule, or NULL */
+	/* How to refuse when action is deny: the `deny_with` of the device
+	 * whose rules (or defaults) decided. */
+	enum policy_deny_with deny_with;
 	/* Short human text: "TLS to *.vendor-cloud.example allowed by profile
 	 * ip-camera".  Lives as long as the policy. */
 	const char *reason;
@@ -226,6 +241,8 @@ const char *policy_device_name(const struct policy_device *d);
 const char *policy_device_profile(const struct policy_device *d);
 bool policy_device_is_unknown(const struct policy_device *d);
 enum policy_mode policy_device_mode(const struct policy_device *d);
+/* Its own deny_with, else its profile's, else the defaults'. */
+enum policy_deny_with policy_device_deny_with(const struct policy_device *d);
 /* The first declared MAC into mac; false if the device declares none. */
 bool policy_device_mac(const struct policy_device *d, uint8_t mac[6]);
 /* Effective limits: the device's own, each unset one taken from its profile. */

@@ -906,6 +906,46 @@ static void test_examples_load(void **state)
 	}
 }
 
+/* deny_with: the device's own, else its profile's, else defaults; a
+ * verdict carries the setting of the device whose rules decided. */
+static void test_deny_with(void **state)
+{
+	static const char y[] =
+		"defaults: {deny_with: reject}\n"
+		"profiles:\n"
+		"  quiet: {deny_with: drop, out: [{proto: DNS}]}\n"
+		"devices:\n"
+		"  cam: {ip: 10.0.0.10, profile: quiet}\n"
+		"  plug: {ip: 10.0.0.11, profile: quiet, deny_with: reject}\n"
+		"  nas: {ip: 10.0.0.12, in: [{proto: SMBv23}], out: [any]}\n"
+		"  tv: {ip: 10.0.0.13, out: [any]}\n";
+	struct policy *p = load(y);
+	struct policy_verdict v;
+
+	(void)state;
+	/* profile overrides defaults */
+	v = eval(p, &(struct flow_spec){ .from = "10.0.0.10", .to = "198.51.100.1",
+					 .dport = 80, .proto = "HTTP" });
+	assert_int_equal(v.action, POLICY_DENY);
+	assert_int_equal(v.deny_with, POLICY_DENY_DROP);
+	/* the device overrides its profile */
+	v = eval(p, &(struct flow_spec){ .from = "10.0.0.11", .to = "198.51.100.1",
+					 .dport = 80, .proto = "HTTP" });
+	assert_int_equal(v.deny_with, POLICY_DENY_REJECT);
+	/* tv -> nas is denied by nas's IN rules: nas's setting (defaults) */
+	v = eval(p, &(struct flow_spec){ .from = "10.0.0.13", .to = "10.0.0.12",
+					 .dport = 80, .proto = "HTTP" });
+	assert_int_equal(v.action, POLICY_DENY);
+	assert_string_equal(NAME(v.responder_dev), "nas");
+	assert_int_equal(v.deny_with, POLICY_DENY_REJECT);
+	/* cam -> nas: both refuse; cam's OUT rules come first among equals */
+	v = eval(p, &(struct flow_spec){ .from = "10.0.0.10", .to = "10.0.0.12",
+					 .dport = 80, .proto = "HTTP" });
+	assert_int_equal(v.action, POLICY_DENY);
+	assert_int_equal(v.deny_with, POLICY_DENY_DROP);
+	policy_free(p);
+}
+
 /* Which flows can be decided before classification: only those whose first
  * possibly-matching rule matches whatever the protocol. */
 static void test_needs_classification(void **state)
@@ -982,6 +1022,7 @@ int main(void)
 		cmocka_unit_test(test_load_missing_file),
 		cmocka_unit_test(test_examples_load),
 		cmocka_unit_test(test_needs_classification),
+		cmocka_unit_test(test_deny_with),
 	};
 	int failed = 0;
 
