@@ -87,12 +87,15 @@ struct ijnft {
 static const char *const ctr_names[__IJNFT_CTR_MAX] = {
 	[IJNFT_CTR_QUARANTINE] = "quarantine",
 	[IJNFT_CTR_DENY] = "deny",
+	[IJNFT_CTR_REJECT] = "reject",
 	[IJNFT_CTR_ALLOW] = "allow",
 	[IJNFT_CTR_BUDGET] = "budget",
 	[IJNFT_CTR_QUEUED] = "queue",
 	[IJNFT_CTR_ACK] = "ack",
 	[IJNFT_CTR_MARK_ALLOW] = "mark allow",
 	[IJNFT_CTR_MARK_DENY] = "mark deny",
+	[IJNFT_CTR_MARK_REJECT] = "mark reject",
+	[IJNFT_CTR_MARK_PASS] = "mark pass",
 };
 
 const char *ijnft_ctr_name(enum ijnft_ctr c)
@@ -625,6 +628,22 @@ static void rb_queue(struct rule_builder *rb, const struct ijnft_config *cfg)
 	}
 }
 
+/* reject with tcp reset, or with icmpx admin-prohibited (ICMP or ICMPv6
+ * by the packet's family).  The kernel sends neither in answer to a reset
+ * or an ICMP error. */
+static void rb_reject(struct rule_builder *rb, bool tcp_reset)
+{
+	struct nftnl_expr *e = rb_add(rb, "reject");
+
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE,
+			   tcp_reset ? NFT_REJECT_TCP_RST
+				     : NFT_REJECT_ICMPX_UNREACH);
+	nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE,
+			  tcp_reset ? 0 : NFT_REJECT_ICMPX_ADMIN_PROHIBITED);
+}
+
 static int rb_start(struct rule_builder *rb, const char *table,
 		    const char *chain)
 {
@@ -673,24 +692,71 @@ static int rule_put(struct batch *b, struct rule_builder *rb,
 	return ret;
 }
 
+/*
+ * Load the ct mark (ct) or the packet mark, keep `mask`, compare with
+ * `value`: the start of every rule that acts on a verdict.
+ */
+static void rb_mark_is(struct rule_builder *rb, bool ct, uint32_t mask,
+		       uint32_t value)
+{
+	if (ct)
+		rb_ct(rb, NFT_CT_MARK);
+	else
+		rb_meta(rb, NFT_META_MARK);
+	rb_and32(rb, mask);
+	rb_cmp(rb, NFT_CMP_EQ, &value, sizeof(value));
+}
+
 /* ct mark & 0xff03 == gen<<8|V counter drop (deny) / accept (allow). */
 static int put_verdict_rule(struct batch *b, struct rule_builder *rb,
 			    const struct ijnft_counters *start, uint8_t gen,
 			    enum ijnft_verdict v)
 {
 	bool deny = v == IJNFT_VERDICT_DENY;
-	uint32_t mark = ijnft_ct_mark(gen, v);
 	int ret;
 
 	if ((ret = rb_start(rb, IJNFT_TABLE, IJNFT_CHAIN)))
 		return ret;
-	rb_ct(rb, NFT_CT_MARK);
-	rb_and32(rb, IJNFT_MARK_MASK);
-	rb_cmp(rb, NFT_CMP_EQ, &mark, sizeof(mark));
+	rb_mark_is(rb, true, IJNFT_MARK_MASK, ijnft_ct_mark(gen, v));
 	rb_counter(rb, start, deny ? IJNFT_CTR_DENY : IJNFT_CTR_ALLOW);
 	rb_verdict(rb, deny ? NF_DROP : NF_ACCEPT);
 	return rule_put(b, rb, deny ? "deny" : "allow",
 			deny ? "add rule deny" : "add rule allow");
+}
+
+/*
+ * The two rules of a reject verdict, both carrying counter `c`:
+ *   <mark> & mask == value meta l4proto tcp counter reject with tcp reset
+ *   <mark> & mask == value counter reject with icmpx admin-prohibited
+ * Counters carried over a reinstall go to the first, so their sum stays.
+ */
+static int put_reject_rules(struct batch *b, const char *chain, bool ct,
+			    uint32_t mask, uint32_t value,
+			    const struct ijnft_counters *start,
+			    enum ijnft_ctr c)
+{
+	uint8_t tcp = IPPROTO_TCP;
+	struct rule_builder rb;
+	int ret;
+
+	for (int i = 0; i < 2; i++) {
+		bool tcp_reset = i == 0;
+
+		if ((ret = rb_start(&rb, IJNFT_TABLE, chain)))
+			return ret;
+		rb_mark_is(&rb, ct, mask, value);
+		if (tcp_reset) {
+			rb_meta(&rb, NFT_META_L4PROTO);
+			rb_cmp(&rb, NFT_CMP_EQ, &tcp, sizeof(tcp));
+		}
+		rb_counter(&rb, tcp_reset ? start : NULL, c);
+		rb_reject(&rb, tcp_reset);
+		if ((ret = rule_put(b, &rb, ctr_names[c],
+				    tcp_reset ? "add rule reject tcp"
+					      : "add rule reject")))
+			return ret;
+	}
+	return 0;
 }
 
 #define TCP_FLAG_ACK	0x10
@@ -705,32 +771,39 @@ static int put_verdict_rule(struct batch *b, struct rule_builder *rb,
  *   mark allow   meta mark & 0xff03 == gen<<8|1
  *                  ct mark set ct mark & ~0xff03 | gen<<8|1
  *                  meta mark set meta mark & ~0xff03 counter accept
- *   mark deny    meta mark & 0xff03 == gen<<8|2
+ *   (copy)       meta mark & 0xff03 == gen<<8|2
  *                  ct mark set ct mark & ~0xff03 | gen<<8|2
+ *   (copy)       meta mark & 0xff03 == gen<<8|3
+ *                  ct mark set ct mark & ~0xff03 | gen<<8|3
+ *   mark pass    meta mark & 0x7 == 0x7
+ *                  meta mark set meta mark & ~0xff07 counter accept
  *   mark deny    meta mark & 0x3 == 2 counter drop
- * The last rule drops a denied packet even when its generation is not the
- * installed one (a verdict given while a reload was under way).
+ *   mark reject  meta mark & 0x3 == 3 meta l4proto tcp counter
+ *                  reject with tcp reset
+ *   mark reject  meta mark & 0x3 == 3 counter
+ *                  reject with icmpx admin-prohibited
+ * The rules after the copies act on any generation: a verdict given while
+ * a reload was under way still refuses (or passes) its packet.
  */
 static int put_verdict_chain_rules(struct batch *b,
 				   const struct ijnft_config *cfg,
 				   const struct ijnft_counters *start)
 {
-	static const enum ijnft_verdict vs[2] = { IJNFT_VERDICT_ALLOW,
-						  IJNFT_VERDICT_DENY };
-	uint32_t deny = IJNFT_VERDICT_DENY;
+	static const enum ijnft_verdict vs[3] = { IJNFT_VERDICT_ALLOW,
+						  IJNFT_VERDICT_DENY,
+						  IJNFT_VERDICT_REJECT };
+	const uint32_t pass = IJNFT_MARK_PASS | IJNFT_VERDICT_REJECT;
 	struct rule_builder rb;
 	unsigned int i;
 	int ret;
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 3; i++) {
 		uint32_t mark = ijnft_ct_mark(cfg->generation, vs[i]);
 		bool allow = vs[i] == IJNFT_VERDICT_ALLOW;
 
 		if ((ret = rb_start(&rb, IJNFT_TABLE, IJNFT_CHAIN_VERDICT)))
 			return ret;
-		rb_meta(&rb, NFT_META_MARK);
-		rb_and32(&rb, IJNFT_MARK_MASK);
-		rb_cmp(&rb, NFT_CMP_EQ, &mark, sizeof(mark));
+		rb_mark_is(&rb, false, IJNFT_MARK_MASK, mark);
 		rb_ct(&rb, NFT_CT_MARK);
 		rb_maskxor32(&rb, ~IJNFT_MARK_MASK, mark);
 		rb_ct_set_mark(&rb);
@@ -743,17 +816,31 @@ static int put_verdict_chain_rules(struct batch *b,
 		}
 		if ((ret = rule_put(b, &rb, allow ? "mark allow" : NULL,
 				    allow ? "add rule mark allow"
-					  : "add rule mark deny")))
+					  : "add rule copy verdict")))
 			return ret;
 	}
+
 	if ((ret = rb_start(&rb, IJNFT_TABLE, IJNFT_CHAIN_VERDICT)))
 		return ret;
+	rb_mark_is(&rb, false, IJNFT_MARK_VERDICT_MASK | IJNFT_MARK_PASS, pass);
 	rb_meta(&rb, NFT_META_MARK);
-	rb_and32(&rb, IJNFT_MARK_VERDICT_MASK);
-	rb_cmp(&rb, NFT_CMP_EQ, &deny, sizeof(deny));
+	rb_maskxor32(&rb, ~IJNFT_PKT_MARK_MASK, 0);
+	rb_meta_set_mark(&rb);
+	rb_counter(&rb, start, IJNFT_CTR_MARK_PASS);
+	rb_verdict(&rb, NF_ACCEPT);
+	if ((ret = rule_put(b, &rb, "mark pass", "add rule pass reset")))
+		return ret;
+
+	if ((ret = rb_start(&rb, IJNFT_TABLE, IJNFT_CHAIN_VERDICT)))
+		return ret;
+	rb_mark_is(&rb, false, IJNFT_MARK_VERDICT_MASK, IJNFT_VERDICT_DENY);
 	rb_counter(&rb, start, IJNFT_CTR_MARK_DENY);
 	rb_verdict(&rb, NF_DROP);
-	return rule_put(b, &rb, "mark deny", "add rule drop denied");
+	if ((ret = rule_put(b, &rb, "mark deny", "add rule drop denied")))
+		return ret;
+	return put_reject_rules(b, IJNFT_CHAIN_VERDICT, false,
+				IJNFT_MARK_VERDICT_MASK, IJNFT_VERDICT_REJECT,
+				start, IJNFT_CTR_MARK_REJECT);
 }
 
 /*
@@ -761,6 +848,10 @@ static int put_verdict_chain_rules(struct batch *b,
  *   scope       iifname != @lan_ifs oifname != @lan_ifs return
  *   quarantine  ether saddr @quarantine counter drop
  *   deny        ct mark & 0xff03 == gen<<8|2 counter drop
+ *   reject      ct mark & 0xff03 == gen<<8|3 meta l4proto tcp counter
+ *                 reject with tcp reset
+ *   reject      ct mark & 0xff03 == gen<<8|3 counter
+ *                 reject with icmpx admin-prohibited
  *   allow       ct mark & 0xff03 == gen<<8|1 counter accept
  *   budget      ct mark & 0x3 == 0 ct packets > N counter accept
  *   ack         meta l4proto tcp tcp flags & 0x1f == ack meta length <= 100
@@ -814,6 +905,10 @@ static int put_rules(struct batch *b, const struct ijnft_config *cfg,
 	 * through to the queue and is judged again. */
 	if ((ret = put_verdict_rule(b, &rb, start, cfg->generation,
 				    IJNFT_VERDICT_DENY)) ||
+	    (ret = put_reject_rules(b, IJNFT_CHAIN, true, IJNFT_MARK_MASK,
+				    ijnft_ct_mark(cfg->generation,
+						  IJNFT_VERDICT_REJECT),
+				    start, IJNFT_CTR_REJECT)) ||
 	    (ret = put_verdict_rule(b, &rb, start, cfg->generation,
 				    IJNFT_VERDICT_ALLOW)))
 		return ret;

@@ -39,12 +39,21 @@
  * bits set in its *packet* mark (the other bits of the packet mark kept).
  * The `verdict` chain, which the packet reaches right after `forward`, copies
  * them into the conntrack mark (other bits kept), clears them from the
- * packet mark, and drops the packet if the verdict is deny.  This needs no
- * ctnetlink (kernels without nf_conntrack_netlink refuse NFQUEUE's
+ * packet mark, and drops (deny) or rejects (reject) the packet.  This needs
+ * no ctnetlink (kernels without nf_conntrack_netlink refuse NFQUEUE's
  * conntrack flag) and works for the native and the xt queue alike.
  *
- *   bits 0-1   verdict: 0 undecided, 1 allow, 2 deny (3 is unused)
+ *   bits 0-1   verdict: 0 undecided, 1 allow, 2 deny (drop), 3 reject (TCP
+ *              reset, else ICMP administratively prohibited, to the sender)
  *   bits 8-15  policy generation the verdict was made under
+ *
+ * The packet mark has one more bit, never copied to conntrack:
+ *
+ *   bit 2      pass: with verdict reject, this packet is not rejected but
+ *              passed on.  The daemon sets it on a responder's packet it
+ *              has rewritten into a refusal for the initiator (a TCP reset,
+ *              an ICMP unreachable), so that the side that asked for the
+ *              service learns of the verdict at once.
  *
  * A flow whose mark carries another generation than the installed one counts
  * as undecided: the ruleset queues its next packet, so a reload re-judges
@@ -54,11 +63,14 @@
 #define IJNFT_MARK_GEN_SHIFT	8
 #define IJNFT_MARK_GEN_MASK	0x0000ff00u
 #define IJNFT_MARK_MASK		(IJNFT_MARK_VERDICT_MASK | IJNFT_MARK_GEN_MASK)
+#define IJNFT_MARK_PASS		0x00000004u
+#define IJNFT_PKT_MARK_MASK	(IJNFT_MARK_MASK | IJNFT_MARK_PASS)
 
 enum ijnft_verdict {
 	IJNFT_VERDICT_UNDECIDED = 0,
 	IJNFT_VERDICT_ALLOW = 1,
 	IJNFT_VERDICT_DENY = 2,
+	IJNFT_VERDICT_REJECT = 3,
 	__IJNFT_VERDICT_MAX
 };
 
@@ -124,12 +136,15 @@ int ijnft_config_check(const struct ijnft_config *cfg, const char **why);
 enum ijnft_ctr {
 	IJNFT_CTR_QUARANTINE,	/* dropped: source MAC quarantined */
 	IJNFT_CTR_DENY,		/* dropped: flow denied (current generation) */
+	IJNFT_CTR_REJECT,	/* rejected: flow denied with reject (current generation) */
 	IJNFT_CTR_ALLOW,	/* accepted: flow allowed (current generation) */
 	IJNFT_CTR_BUDGET,	/* accepted: undecided past the inspection budget */
 	IJNFT_CTR_QUEUED,	/* sent to the queue (or bypassed/dropped there) */
 	IJNFT_CTR_ACK,		/* undecided, payload-less TCP ACK: not queued */
 	IJNFT_CTR_MARK_ALLOW,	/* verdict chain: allow copied to conntrack */
 	IJNFT_CTR_MARK_DENY,	/* verdict chain: deny copied, packet dropped */
+	IJNFT_CTR_MARK_REJECT,	/* verdict chain: reject copied, packet rejected */
+	IJNFT_CTR_MARK_PASS,	/* verdict chain: reject copied, the daemon's reset passed */
 	__IJNFT_CTR_MAX
 };
 

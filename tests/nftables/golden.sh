@@ -17,7 +17,9 @@
 #     fail-closed dropping while no daemon listens; the verdict chain fed
 #     with packet marks as the daemon sets them (allow and deny copied into
 #     conntrack with other bits kept, packet bits cleared, stale or
-#     first-packet denies dropped); pure TCP ACKs not queued (`ack`);
+#     first-packet denies dropped); reject answered with an ICMP
+#     admin-prohibited or a TCP reset, and the daemon's own refusal passed
+#     (pass bit); pure TCP ACKs not queued (`ack`);
 #     ijnft_counters() against nft's listing, and carried over a reload.
 # `nft` (Debian package nftables) is needed for the listing checks and
 # `ip` (iproute2) for namespaces; missing tools skip, they do not fail.
@@ -119,10 +121,10 @@ run "install" drv install bridge=br-jail gen=1 inspect=3 queue=0:2
 run "install again" drv install bridge=br-jail gen=1 inspect=3 queue=0:2
 if [ "$HAVE_NFT" = 1 ]; then
 	expect "one table after two installs" "table inet iotjail" "$(tables)"
-	expect "nine counted rules after two installs" 9 "$(listing | grep -c 'comment "')"
-	expect "two ct mark writers after two installs" 2 "$(listing | grep -c 'ct mark set')"
+	expect "fourteen counted rules after two installs" 14 "$(listing | grep -c 'comment "')"
+	expect "three ct mark writers after two installs" 3 "$(listing | grep -c 'ct mark set')"
 	expect "rule order (forward, then verdict)" \
-		"scope quarantine deny allow budget ack queue mark allow mark deny" \
+		"scope quarantine deny reject reject allow budget ack queue mark allow mark pass mark deny mark reject mark reject" \
 		"$(listing | sed -n 's/.*comment "\([^"]*\)"$/\1/p' | paste -sd ' ')"
 	has "chain" "type filter hook forward priority filter - 5; policy accept;"
 	has "verdict chain" "type filter hook forward priority filter - 4; policy accept;"
@@ -132,6 +134,8 @@ if [ "$HAVE_NFT" = 1 ]; then
 	has "scope" 'iifname != @lan_ifs oifname != @lan_ifs return comment "scope"'
 	has "quarantine" 'ether saddr @quarantine counter packets 0 bytes 0 drop comment "quarantine"'
 	has "deny" 'ct mark & 0x0000ff03 == 0x00000102 counter packets 0 bytes 0 drop comment "deny"'
+	has "reject tcp" 'ct mark & 0x0000ff03 == 0x00000103 meta l4proto tcp counter packets 0 bytes 0 reject with tcp reset comment "reject"'
+	has "reject" 'ct mark & 0x0000ff03 == 0x00000103 counter packets 0 bytes 0 reject with icmpx admin-prohibited comment "reject"'
 	has "allow" 'ct mark & 0x0000ff03 == 0x00000101 counter packets 0 bytes 0 accept comment "allow"'
 	has "budget" 'ct mark & 0x00000003 == 0x00000000 ct packets > 3 counter packets 0 bytes 0 accept comment "budget"'
 	has "ack" 'tcp flags ack / fin,syn,rst,psh,ack meta length <= 100 counter packets 0 bytes 0 accept comment "ack"'
@@ -140,6 +144,10 @@ if [ "$HAVE_NFT" = 1 ]; then
 	has "mark allow" 'meta mark & 0x0000ff03 == 0x00000101 ct mark set ct mark & 0xffff01fd | 0x00000101 meta mark set meta mark & 0xffff00fc counter packets 0 bytes 0 accept comment "mark allow"'
 	has "mark deny (copy)" 'meta mark & 0x0000ff03 == 0x00000102 ct mark set ct mark & 0xffff01fe | 0x00000102'
 	has "mark deny (drop)" 'meta mark & 0x00000003 == 0x00000002 counter packets 0 bytes 0 drop comment "mark deny"'
+	has "mark reject (copy)" 'meta mark & 0x0000ff03 == 0x00000103 ct mark set ct mark & 0xffff01ff | 0x00000103'
+	has "mark pass" 'meta mark & 0x00000007 == 0x00000007 meta mark set meta mark & 0xffff00f8 counter packets 0 bytes 0 accept comment "mark pass"'
+	has "mark reject tcp" 'meta mark & 0x00000003 == 0x00000003 meta l4proto tcp counter packets 0 bytes 0 reject with tcp reset comment "mark reject"'
+	has "mark reject" 'meta mark & 0x00000003 == 0x00000003 counter packets 0 bytes 0 reject with icmpx admin-prohibited comment "mark reject"'
 	if [ "$kind" = native ]; then
 		# nft's spelling of the statement changed across versions;
 		# the range and the bypass flag are what matters.
@@ -155,11 +163,13 @@ if [ "$HAVE_NFT" = 1 ]; then
 	run "set_generation" drv generation bridge=br-jail gen=2 inspect=3 queue=0:2
 	listing >"$tmp/after"
 	diff "$tmp/before" "$tmp/after" | grep '^[<>]' >"$tmp/diff"
-	expect "set_generation changes four lines" 8 "$(wc -l <"$tmp/diff")"
+	expect "set_generation changes seven lines" 14 "$(wc -l <"$tmp/diff")"
 	expect "set_generation: new deny" 1 "$(grep -c '^> .*== 0x00000202 .*"deny"' "$tmp/diff")"
 	expect "set_generation: new allow" 1 "$(grep -c '^> .*== 0x00000201 .*"allow"' "$tmp/diff")"
 	expect "set_generation: new mark allow" 1 "$(grep -c '^> .*meta mark & 0x0000ff03 == 0x00000201 ct mark set .* | 0x00000201 .*"mark allow"' "$tmp/diff")"
 	expect "set_generation: new mark deny" 1 "$(grep -c '^> .*meta mark & 0x0000ff03 == 0x00000202 ct mark set .* | 0x00000202$' "$tmp/diff")"
+	expect "set_generation: new rejects" 2 "$(grep -c '^> .*== 0x00000203 .*"reject"' "$tmp/diff")"
+	expect "set_generation: new mark reject" 1 "$(grep -c '^> .*meta mark & 0x0000ff03 == 0x00000203 ct mark set .* | 0x00000203$' "$tmp/diff")"
 fi
 
 # --- quarantine -----------------------------------------------------------------
@@ -207,6 +217,7 @@ traffic() {
 		ip -n "$NSB" link set eth0 address 02:00:00:00:00:0b &&
 		ip -n "$NSA" addr add 10.99.0.1/24 dev eth0 &&
 		ip -n "$NSB" addr add 10.99.0.2/24 dev eth0 &&
+		ip -n "$NS" addr add 10.99.0.254/24 dev br-jail &&
 		ip -n "$NSA" link set eth0 up && ip -n "$NSB" link set eth0 up &&
 		ip -n "$NSA" neigh replace 10.99.0.2 lladdr 02:00:00:00:00:0b dev eth0 &&
 		ip -n "$NSB" neigh replace 10.99.0.1 lladdr 02:00:00:00:00:0a dev eth0 || return 1
@@ -233,14 +244,22 @@ delta() {
 	was=$(awk -F '\t' -v n="$1" '$1 == n { print $2 }' "$tmp/snap")
 	echo $(($(counter "$1") - was))
 }
-# listed NAME: packets of the rule commented NAME, as `nft list` prints it
+# listed NAME: packets of the rules commented NAME, as `nft list` prints
+# them (summed: a reject verdict has two rules)
 listed() {
-	listing | sed -n 's/.*counter packets \([0-9]*\) bytes [0-9]* .*comment "'"$1"'"$/\1/p'
+	listing | sed -n 's/.*counter packets \([0-9]*\) bytes [0-9]* .*comment "'"$1"'"$/\1/p' |
+		awk '{ n += $1 } END { if (NR) print n }'
 }
 # hctr NAME: packets of the helper table's rule commented NAME (-1: no such
 # rule, which fails the check instead of breaking the arithmetic)
 hctr() {
 	n=$(ip netns exec "$NS" nft list table inet ijhelper 2>/dev/null |
+		sed -n 's/.*counter packets \([0-9]*\) bytes [0-9]* comment "'"$1"'"$/\1/p')
+	echo "${n:--1}"
+}
+# aseen NAME: packets of A's ijseen rule commented NAME (-1: no such rule)
+aseen() {
+	n=$(ip netns exec "$NSA" nft list table inet ijseen 2>/dev/null |
 		sed -n 's/.*counter packets \([0-9]*\) bytes [0-9]* comment "'"$1"'"$/\1/p')
 	echo "${n:--1}"
 }
@@ -320,6 +339,9 @@ table inet ijhelper {
 		udp sport 5012 ct mark & 0xff03 == 0 meta mark set 0x202
 		udp sport 5013 ct packets 2 meta mark set 0x102
 		udp sport 5014 ct packets 2 meta mark set 0x101
+		udp sport 5015 ct packets 2 meta mark set 0x203
+		udp sport 5016 ct packets 2 meta mark set 0x207
+		tcp sport 6002 tcp flags syn meta mark set 0x203
 	}
 	chain post {
 		type filter hook forward priority 10; policy accept;
@@ -385,11 +407,46 @@ EOF
 		expect "tcp: pure ACKs counted by ack" "$acks" "$(delta ack)"
 		expect "tcp: the rest queued" $((total - acks)) "$(delta queue)"
 
+		# Reject (generation 2, verdict 3) on a confirmed flow's second
+		# packet: the verdict chain copies it and answers A with an ICMP
+		# administratively prohibited; the forward chain's reject rules
+		# answer the rest.  The answers come from the bridge namespace's
+		# own stack, so br-jail has an address.  A counts what it gets.
+		if ip netns exec "$NSA" nft -f - <<EOF; then ok; else ko "seen table"; fi
+table inet ijseen {
+	chain in {
+		type filter hook input priority 0; policy accept;
+		icmp type destination-unreachable icmp code admin-prohibited counter comment "admin"
+		tcp flags & rst == rst counter comment "rst"
+	}
+}
+EOF
+		snap
+		expect "reject: only the first packet passes" 1 "$(send 5015 5)"
+		expect "reject: its packet rejected by the verdict chain" 1 "$(delta 'mark reject')"
+		expect "reject: the rest rejected by reject" 3 "$(delta reject)"
+		expect "reject: A got an ICMP admin-prohibited for each" 4 "$(aseen admin)"
+		# The pass bit: the daemon's rewritten refusal passes, and the
+		# flow's later packets are rejected.
+		snap
+		expect "mark pass: the first two pass" 2 "$(send 5016 5)"
+		expect "mark pass: passed by the verdict chain" 1 "$(delta 'mark pass')"
+		expect "mark pass: not rejected there" 0 "$(delta 'mark reject')"
+		expect "mark pass: the rest rejected by reject" 3 "$(delta reject)"
+		# (no count of A's ICMPs here: the kernel sends a burst of 6 to
+		# one address, then one a second; icmp_ratelimit)
+		# TCP: a rejected SYN is answered with a reset.
+		snap
+		expect "reject tcp: nothing arrives" 0 "$(tcp 6002 5)"
+		expect "reject tcp: the SYN rejected" 1 "$(delta 'mark reject')"
+		expect "reject tcp: A got a reset" 1 "$(aseen rst)"
+		ip netns exec "$NSA" nft delete table inet ijseen
+
 		# ijnft_counters() sums the rules of both chains by comment: the
 		# numbers nft lists, for every counter.
 		drv counters | cut -f1 >"$tmp/names"
 		expect "counters: names" \
-			"quarantine,deny,allow,budget,queue,ack,mark allow,mark deny" \
+			"quarantine,deny,reject,allow,budget,queue,ack,mark allow,mark deny,mark reject,mark pass" \
 			"$(paste -sd, "$tmp/names")"
 		while read -r name; do
 			expect "counters: $name as listed" "$(listed "$name")" "$(counter "$name")"

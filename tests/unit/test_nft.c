@@ -229,29 +229,44 @@ static void test_install_order(void **state)
 		"add rule inet iotjail forward [ ct load mark",
 		"add rule inet iotjail forward [ ct load mark",
 		"add rule inet iotjail forward [ ct load mark",
+		"add rule inet iotjail forward [ ct load mark",
+		"add rule inet iotjail forward [ ct load mark",
 		"add rule inet iotjail forward [ meta load l4proto",
 		"add rule inet iotjail forward [ counter",
 		"add rule inet iotjail verdict [ meta load mark",
 		"add rule inet iotjail verdict [ meta load mark",
 		"add rule inet iotjail verdict [ meta load mark",
+		"add rule inet iotjail verdict [ meta load mark",
+		"add rule inet iotjail verdict [ meta load mark",
+		"add rule inet iotjail verdict [ meta load mark",
+		"add rule inet iotjail verdict [ meta load mark",
 		"end",
 	};
-	/* Which rule each line is: by comment; the one rule without a
-	 * comment (it counts nothing) is the deny copy in the verdict chain. */
+	/* Which rule each line is: by comment (a pair of reject rules shares
+	 * one); the rules without a comment (they count nothing) are the
+	 * deny and reject copies in the verdict chain. */
 	static const char *const comments[] = {
-		"scope", "quarantine", "deny", "allow", "budget", "ack", "queue",
-		"mark allow", NULL, "mark deny",
+		"scope", "quarantine", "deny", "reject", "reject", "allow",
+		"budget", "ack", "queue",
+		"mark allow", NULL, NULL, "mark pass", "mark deny",
+		"mark reject", "mark reject",
 	};
+	const int n = sizeof(comments) / sizeof(comments[0]);
 
 	build_install(f, &c);
 	assert_int_equal(f->n, sizeof(want) / sizeof(want[0]));
 	for (int i = 0; i < f->n; i++)
 		assert_prefix(f->lines[i], want[i]);
-	for (int i = 0; i < 10; i++) {
-		if (comments[i])
-			assert_ptr_equal(rule(f, comments[i]), f->lines[9 + i]);
-		else
+	for (int i = 0; i < n; i++) {
+		char tag[64];
+
+		if (!comments[i]) {
 			assert_null(strstr(f->lines[9 + i], "userdata"));
+			continue;
+		}
+		snprintf(tag, sizeof(tag), "\\x%02zx%s\\x00 }",
+			 strlen(comments[i]) + 1, comments[i]);
+		assert_contains(f->lines[9 + i], tag);
 	}
 }
 
@@ -289,7 +304,7 @@ static void test_install_framing(void **state)
 		n++;
 	}
 	assert_int_equal(off, f->used);
-	assert_int_equal(n, 20);
+	assert_int_equal(n, 26);
 }
 
 /* The generation and the budget are where the rules compare them. */
@@ -402,8 +417,8 @@ static void test_generation_batch(void **state)
 	struct fixture *f = *state;
 	struct ijnft_config c = bridge_cfg();
 	struct ijnft_counters start = {
-		.packets = { 1, 2, 3, 4, 5, 6, 7, 8 },
-		.bytes = { 10, 20, 30, 40, 50, 60, 70, 80 },
+		.packets = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 },
+		.bytes = { 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110 },
 	};
 	static const char *const want[] = {
 		"begin",
@@ -416,8 +431,14 @@ static void test_generation_batch(void **state)
 		"add rule inet iotjail forward [ ct load mark",
 		"add rule inet iotjail forward [ ct load mark",
 		"add rule inet iotjail forward [ ct load mark",
+		"add rule inet iotjail forward [ ct load mark",
+		"add rule inet iotjail forward [ ct load mark",
 		"add rule inet iotjail forward [ meta load l4proto",
 		"add rule inet iotjail forward [ counter",
+		"add rule inet iotjail verdict [ meta load mark",
+		"add rule inet iotjail verdict [ meta load mark",
+		"add rule inet iotjail verdict [ meta load mark",
+		"add rule inet iotjail verdict [ meta load mark",
 		"add rule inet iotjail verdict [ meta load mark",
 		"add rule inet iotjail verdict [ meta load mark",
 		"add rule inet iotjail verdict [ meta load mark",
@@ -439,18 +460,25 @@ static void test_generation_batch(void **state)
 	assert_contains(rule(f, "quarantine"), "[ counter pkts 1 bytes 10 ]");
 	assert_contains(rule(f, "deny"), "[ cmp eq reg 1 0x00000602 ] "
 					 "[ counter pkts 2 bytes 20 ]");
+	assert_contains(rule(f, "reject"), "[ cmp eq reg 1 0x00000603 ] ");
+	assert_contains(rule(f, "reject"), "[ counter pkts 3 bytes 30 ]");
+	assert_contains(f->lines[9], "[ cmp eq reg 1 0x00000603 ] "
+				     "[ counter pkts 0 bytes 0 ]");
 	assert_contains(rule(f, "allow"), "[ cmp eq reg 1 0x00000601 ] "
-					  "[ counter pkts 3 bytes 30 ]");
-	assert_contains(rule(f, "budget"), "[ counter pkts 4 bytes 40 ]");
-	assert_contains(rule(f, "queue"), "[ counter pkts 5 bytes 50 ]");
-	assert_contains(rule(f, "ack"), "[ counter pkts 6 bytes 60 ]");
+					  "[ counter pkts 4 bytes 40 ]");
+	assert_contains(rule(f, "budget"), "[ counter pkts 5 bytes 50 ]");
+	assert_contains(rule(f, "queue"), "[ counter pkts 6 bytes 60 ]");
+	assert_contains(rule(f, "ack"), "[ counter pkts 7 bytes 70 ]");
 	assert_contains(rule(f, "mark allow"), "[ cmp eq reg 1 0x00000601 ] ");
 	assert_contains(rule(f, "mark allow"), "^ 0x00000601 ] ");
-	assert_contains(rule(f, "mark allow"), "[ counter pkts 7 bytes 70 ]");
-	assert_contains(f->lines[13], "[ cmp eq reg 1 0x00000602 ] ");
-	assert_contains(f->lines[13], "^ 0x00000602 ] [ ct set mark with reg 1 ]");
-	assert_null(strstr(f->lines[13], "counter"));
-	assert_contains(rule(f, "mark deny"), "[ counter pkts 8 bytes 80 ]");
+	assert_contains(rule(f, "mark allow"), "[ counter pkts 8 bytes 80 ]");
+	assert_contains(f->lines[15], "[ cmp eq reg 1 0x00000602 ] ");
+	assert_contains(f->lines[15], "^ 0x00000602 ] [ ct set mark with reg 1 ]");
+	assert_null(strstr(f->lines[15], "counter"));
+	assert_contains(f->lines[16], "^ 0x00000603 ] [ ct set mark with reg 1 ]");
+	assert_contains(rule(f, "mark deny"), "[ counter pkts 9 bytes 90 ]");
+	assert_contains(rule(f, "mark reject"), "[ counter pkts 10 bytes 100 ]");
+	assert_contains(rule(f, "mark pass"), "[ counter pkts 11 bytes 110 ]");
 	for (int i = 0; i < f->n; i++) {
 		assert_null(strstr(f->lines[i], "table iotjail inet"));
 		assert_null(strstr(f->lines[i], "quarantine table"));
@@ -503,11 +531,12 @@ static void test_ack_rule(void **state)
  * check what the masks and xors do to marks rather than how they look.
  * Unknown expressions fail the test.
  */
-enum sim_verdict { SIM_CONTINUE, SIM_ACCEPT, SIM_DROP };
+enum sim_verdict { SIM_CONTINUE, SIM_ACCEPT, SIM_DROP, SIM_RESET, SIM_UNREACH };
 
 struct sim_pkt {
 	uint32_t meta_mark;
 	uint32_t ct_mark;
+	uint8_t l4proto;
 	unsigned int counted;	/* counter expressions run */
 };
 
@@ -529,6 +558,8 @@ static enum sim_verdict sim_rule(const char *line, struct sim_pkt *p)
 			reg = p->meta_mark;
 		else if (!strcmp(e, "ct load mark => reg 1"))
 			reg = p->ct_mark;
+		else if (!strcmp(e, "meta load l4proto => reg 1"))
+			reg = p->l4proto;
 		else if (sscanf(e, "bitwise reg 1 = ( reg 1 & 0x%x ) ^ 0x%x%n",
 				&a, &b, &n) == 2 && !e[n])
 			reg = (reg & a) ^ b;
@@ -546,6 +577,10 @@ static enum sim_verdict sim_rule(const char *line, struct sim_pkt *p)
 			return SIM_ACCEPT;
 		else if (!strcmp(e, "immediate reg 0 drop"))
 			return SIM_DROP;
+		else if (!strcmp(e, "reject type 1 code 0"))	/* tcp reset */
+			return SIM_RESET;
+		else if (!strcmp(e, "reject type 2 code 3"))	/* icmpx admin */
+			return SIM_UNREACH;
 		else {
 			print_error("sim: unknown expression: %s\n", e);
 			fail();
@@ -578,7 +613,7 @@ static enum sim_verdict sim_chain(struct fixture *f, const char *chain,
 	return SIM_CONTINUE;	/* policy accept */
 }
 
-/* The verdict chain's three rules, exactly. */
+/* The verdict chain's seven rules, exactly. */
 static void test_verdict_chain_rules(void **state)
 {
 	struct fixture *f = *state;
@@ -598,18 +633,37 @@ static void test_verdict_chain_rules(void **state)
 		"[ meta set mark with reg 1 ] "
 		"[ counter pkts 0 bytes 0 ] [ immediate reg 0 accept ] "
 		"userdata = { \\x00\\x0bmark allow\\x00 }");
-	/* The deny copy: no counter, no verdict (the next rule drops), no
-	 * comment; right after `mark allow`, right before `mark deny`. */
-	assert_string_equal(f->lines[17],
+	/* The deny and reject copies: no counter, no verdict (a later rule
+	 * refuses), no comment; right after `mark allow`. */
+	for (int i = 0; i < 2; i++) {
+		char want[512];
+
+		snprintf(want, sizeof(want),
+			 "add rule inet iotjail verdict "
+			 "[ meta load mark => reg 1 ] "
+			 "[ bitwise reg 1 = ( reg 1 & 0x0000ff03 ) ^ 0x00000000 ] "
+			 "[ cmp eq reg 1 0x0000050%d ] "
+			 "[ ct load mark => reg 1 ] "
+			 "[ bitwise reg 1 = ( reg 1 & 0xffff00fc ) ^ 0x0000050%d ] "
+			 "[ ct set mark with reg 1 ]", 2 + i, 2 + i);
+		assert_string_equal(f->lines[19 + i], want);
+	}
+	assert_ptr_equal(rule(f, "mark allow"), f->lines[18]);
+	assert_ptr_equal(rule(f, "mark pass"), f->lines[21]);
+	assert_ptr_equal(rule(f, "mark deny"), f->lines[22]);
+	assert_ptr_equal(rule(f, "mark reject"), f->lines[23]);
+	/* The daemon's reset passes: verdict reject with the pass bit, any
+	 * generation; all our bits of the packet mark cleared. */
+	assert_string_equal(rule(f, "mark pass"),
 		"add rule inet iotjail verdict "
 		"[ meta load mark => reg 1 ] "
-		"[ bitwise reg 1 = ( reg 1 & 0x0000ff03 ) ^ 0x00000000 ] "
-		"[ cmp eq reg 1 0x00000502 ] "
-		"[ ct load mark => reg 1 ] "
-		"[ bitwise reg 1 = ( reg 1 & 0xffff00fc ) ^ 0x00000502 ] "
-		"[ ct set mark with reg 1 ]");
-	assert_ptr_equal(rule(f, "mark allow"), f->lines[16]);
-	assert_ptr_equal(rule(f, "mark deny"), f->lines[18]);
+		"[ bitwise reg 1 = ( reg 1 & 0x00000007 ) ^ 0x00000000 ] "
+		"[ cmp eq reg 1 0x00000007 ] "
+		"[ meta load mark => reg 1 ] "
+		"[ bitwise reg 1 = ( reg 1 & 0xffff00f8 ) ^ 0x00000000 ] "
+		"[ meta set mark with reg 1 ] "
+		"[ counter pkts 0 bytes 0 ] [ immediate reg 0 accept ] "
+		"userdata = { \\x00\\x0amark pass\\x00 }");
 	/* The drop: verdict bits only, any generation. */
 	assert_string_equal(rule(f, "mark deny"),
 		"add rule inet iotjail verdict "
@@ -618,27 +672,129 @@ static void test_verdict_chain_rules(void **state)
 		"[ cmp eq reg 1 0x00000002 ] "
 		"[ counter pkts 0 bytes 0 ] [ immediate reg 0 drop ] "
 		"userdata = { \\x00\\x0amark deny\\x00 }");
+	/* The rejects: TCP gets a reset, anything else (UDP, ICMP, IPv4 or
+	 * IPv6) an ICMPX administratively prohibited; any generation. */
+	assert_string_equal(f->lines[23],
+		"add rule inet iotjail verdict "
+		"[ meta load mark => reg 1 ] "
+		"[ bitwise reg 1 = ( reg 1 & 0x00000003 ) ^ 0x00000000 ] "
+		"[ cmp eq reg 1 0x00000003 ] "
+		"[ meta load l4proto => reg 1 ] [ cmp eq reg 1 0x00000006 ] "
+		"[ counter pkts 0 bytes 0 ] [ reject type 1 code 0 ] "
+		"userdata = { \\x00\\x0cmark reject\\x00 }");
+	assert_string_equal(f->lines[24],
+		"add rule inet iotjail verdict "
+		"[ meta load mark => reg 1 ] "
+		"[ bitwise reg 1 = ( reg 1 & 0x00000003 ) ^ 0x00000000 ] "
+		"[ cmp eq reg 1 0x00000003 ] "
+		"[ counter pkts 0 bytes 0 ] [ reject type 2 code 3 ] "
+		"userdata = { \\x00\\x0cmark reject\\x00 }");
 
-	/* The generation lands in all four places; the drop has none. */
+	/* The generation lands in all six places; the rest have none. */
 	c.generation = 0xff;
 	build_install(f, &c);
 	assert_contains(rule(f, "mark allow"), "[ cmp eq reg 1 0x0000ff01 ]");
 	assert_contains(rule(f, "mark allow"), "^ 0x0000ff01 ] [ ct set mark");
-	assert_contains(f->lines[17], "[ cmp eq reg 1 0x0000ff02 ]");
-	assert_contains(f->lines[17], "^ 0x0000ff02 ] [ ct set mark");
+	assert_contains(f->lines[19], "[ cmp eq reg 1 0x0000ff02 ]");
+	assert_contains(f->lines[19], "^ 0x0000ff02 ] [ ct set mark");
+	assert_contains(f->lines[20], "[ cmp eq reg 1 0x0000ff03 ]");
+	assert_contains(f->lines[20], "^ 0x0000ff03 ] [ ct set mark");
+	assert_contains(rule(f, "mark pass"), "[ cmp eq reg 1 0x00000007 ]");
 	assert_contains(rule(f, "mark deny"), "[ cmp eq reg 1 0x00000002 ]");
+	assert_contains(f->lines[24], "[ cmp eq reg 1 0x00000003 ]");
 
 	/* The packet mark is how the verdict travels for both queue kinds:
 	 * the verdict chain does not depend on the kind. */
 	{
-		char xt[3][1024];
+		char xt[7][1024];
 
-		for (int i = 0; i < 3; i++)
-			snprintf(xt[i], sizeof(xt[i]), "%s", f->lines[16 + i]);
+		for (int i = 0; i < 7; i++)
+			snprintf(xt[i], sizeof(xt[i]), "%s", f->lines[18 + i]);
 		c.queue_kind = IJNFT_QUEUE_NATIVE;
 		build_install(f, &c);
-		for (int i = 0; i < 3; i++)
-			assert_string_equal(f->lines[16 + i], xt[i]);
+		for (int i = 0; i < 7; i++)
+			assert_string_equal(f->lines[18 + i], xt[i]);
+	}
+}
+
+/*
+ * Reject under generation gen, with `other` the marks of other software:
+ * the verdict chain copies it and rejects the packet (reset for TCP, ICMP
+ * for the rest), or passes the daemon's own reset (pass bit); the forward
+ * chain's reject rules then refuse the flow's later packets.  Verdicts of
+ * other generations refuse or pass without being copied.
+ */
+static void sim_reject(struct fixture *f, uint8_t gen, uint32_t other)
+{
+	/* The daemon clears the pass bit of others' marks; the ct mark has
+	 * none. */
+	uint32_t keep = other & ~IJNFT_PKT_MARK_MASK;
+	uint32_t ct_keep = other & ~IJNFT_MARK_MASK;
+	uint32_t rej = ijnft_ct_mark(gen, IJNFT_VERDICT_REJECT);
+	static const uint8_t l4[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP,
+				      IPPROTO_ICMPV6 };
+	struct sim_pkt p;
+	int fwd_first = -1;
+
+	for (int i = 0; i < f->n; i++)
+		if (strstr(f->lines[i], "add rule inet iotjail forward") &&
+		    strstr(f->lines[i], "\\x07reject\\x00")) {
+			fwd_first = i;
+			break;
+		}
+	assert_true(fwd_first > 0);
+	for (unsigned int i = 0; i < sizeof(l4); i++) {
+		enum sim_verdict want = l4[i] == IPPROTO_TCP ? SIM_RESET
+							     : SIM_UNREACH;
+
+		p = (struct sim_pkt){ .meta_mark = keep | rej, .ct_mark = other,
+				      .l4proto = l4[i] };
+		assert_int_equal(sim_chain(f, "verdict", &p), want);
+		assert_int_equal(p.ct_mark, ct_keep | rej);
+		assert_int_equal(p.counted, 1);
+		/* Later packets: the first forward reject rule takes TCP
+		 * only, the second the rest; neither takes an allow. */
+		p.counted = 0;
+		assert_int_equal(sim_rule(f->lines[fwd_first], &p),
+				 l4[i] == IPPROTO_TCP ? SIM_RESET : SIM_CONTINUE);
+		assert_int_equal(sim_rule(f->lines[fwd_first + 1], &p),
+				 SIM_UNREACH);
+		assert_int_equal(sim_rule(rule(f, "deny"), &p), SIM_CONTINUE);
+		assert_int_equal(sim_rule(rule(f, "allow"), &p), SIM_CONTINUE);
+
+		/* The daemon's reset: copied, our packet bits cleared,
+		 * accepted. */
+		p = (struct sim_pkt){
+			.meta_mark = keep | rej | IJNFT_MARK_PASS,
+			.ct_mark = other, .l4proto = l4[i] };
+		assert_int_equal(sim_chain(f, "verdict", &p), SIM_ACCEPT);
+		assert_int_equal(p.ct_mark, ct_keep | rej);
+		assert_int_equal(p.meta_mark, keep);
+		assert_int_equal(p.counted, 1);
+
+		/* An allow on a reset flow: the allow wins (a re-judged
+		 * flow after a reload). */
+		p = (struct sim_pkt){
+			.meta_mark = keep | ijnft_ct_mark(gen, IJNFT_VERDICT_ALLOW),
+			.ct_mark = ct_keep | rej, .l4proto = l4[i] };
+		assert_int_equal(sim_chain(f, "verdict", &p), SIM_ACCEPT);
+		assert_int_equal(p.ct_mark,
+				 ct_keep | ijnft_ct_mark(gen, IJNFT_VERDICT_ALLOW));
+	}
+	for (unsigned int g = 0; g < 256; g += 51) {
+		uint32_t old = ijnft_ct_mark((uint8_t)g, IJNFT_VERDICT_REJECT);
+
+		if (g == gen)
+			continue;
+		p = (struct sim_pkt){ .meta_mark = keep | old, .ct_mark = other,
+				      .l4proto = IPPROTO_UDP };
+		assert_int_equal(sim_chain(f, "verdict", &p), SIM_UNREACH);
+		assert_int_equal(p.ct_mark, other);
+		p = (struct sim_pkt){ .meta_mark = keep | old | IJNFT_MARK_PASS,
+				      .ct_mark = other, .l4proto = IPPROTO_TCP };
+		assert_int_equal(sim_chain(f, "verdict", &p), SIM_ACCEPT);
+		assert_int_equal(p.ct_mark, other);
+		assert_int_equal(p.meta_mark, keep);
 	}
 }
 
@@ -725,16 +881,15 @@ static void test_verdict_chain_semantics(void **state)
 				assert_int_equal(p.counted, 0);
 			}
 
-			/* No verdict (0) or the unused value 3: untouched. */
-			for (uint32_t v = 0; v < 4; v += 3) {
-				uint32_t m = keep | (uint32_t)gen << 8 | v;
+			/* No verdict: untouched. */
+			p = (struct sim_pkt){ .meta_mark = keep | (uint32_t)gen << 8,
+					      .ct_mark = other };
+			assert_int_equal(sim_chain(f, "verdict", &p), SIM_CONTINUE);
+			assert_int_equal(p.meta_mark, keep | (uint32_t)gen << 8);
+			assert_int_equal(p.ct_mark, other);
+			assert_int_equal(p.counted, 0);
 
-				p = (struct sim_pkt){ .meta_mark = m, .ct_mark = other };
-				assert_int_equal(sim_chain(f, "verdict", &p), SIM_CONTINUE);
-				assert_int_equal(p.meta_mark, m);
-				assert_int_equal(p.ct_mark, other);
-				assert_int_equal(p.counted, 0);
-			}
+			sim_reject(f, gen, other);
 		}
 	}
 }
@@ -769,15 +924,16 @@ static void test_verdict_chain_hook(void **state)
 		}
 	}
 	assert_int_equal(chain_line, 8);
-	assert_int_equal(forward_rules, 7);
-	assert_int_equal(verdict_rules, 3);
+	assert_int_equal(forward_rules, 9);
+	assert_int_equal(verdict_rules, 7);
 	assert_string_equal(f->lines[7],
 		"add chain inet iotjail forward use 0 type filter "
 		"hook forward prio -5 policy accept packets 0 bytes 0");
 }
 
-/* Every counter is in exactly one rule, whose comment is its name, with
- * one counter expression; a reload presets all of them (64-bit values). */
+/* Every counter is in the rules whose comment is its name (two for the
+ * reject pairs), one counter expression each; a reload presets all of them
+ * (64-bit values), a pair's total in its first rule. */
 static void test_counters_preset(void **state)
 {
 	struct fixture *f = *state;
@@ -800,7 +956,7 @@ static void test_counters_preset(void **state)
 		counted++;
 		assert_null(strstr(k + 1, "[ counter "));
 	}
-	assert_int_equal(counted, __IJNFT_CTR_MAX);
+	assert_int_equal(counted, __IJNFT_CTR_MAX + 2);
 	for (int i = 0; i < __IJNFT_CTR_MAX; i++) {
 		char want[96];
 
@@ -874,7 +1030,10 @@ static void test_names(void **state)
 	assert_string_equal(ijnft_ctr_name(IJNFT_CTR_ACK), "ack");
 	assert_string_equal(ijnft_ctr_name(IJNFT_CTR_MARK_ALLOW), "mark allow");
 	assert_string_equal(ijnft_ctr_name(IJNFT_CTR_MARK_DENY), "mark deny");
-	assert_int_equal(__IJNFT_CTR_MAX, 8);
+	assert_string_equal(ijnft_ctr_name(IJNFT_CTR_REJECT), "reject");
+	assert_string_equal(ijnft_ctr_name(IJNFT_CTR_MARK_REJECT), "mark reject");
+	assert_string_equal(ijnft_ctr_name(IJNFT_CTR_MARK_PASS), "mark pass");
+	assert_int_equal(__IJNFT_CTR_MAX, 11);
 	/* ijnft_counters() sums rules by comment: names must differ. */
 	for (int i = 0; i < __IJNFT_CTR_MAX; i++) {
 		assert_non_null(ijnft_ctr_name(i));
