@@ -72,6 +72,8 @@ struct flow_key {
 #define FLOW_F_FIN0	0x04	/* side 0 sent FIN */
 #define FLOW_F_FIN1	0x08
 #define FLOW_F_GUESSED	0x10	/* protocol is nDPI's guess, not a detection */
+#define FLOW_F_REJECT	0x20	/* owner-defined: a deny verdict refuses with
+				 * a reset or unreachable, not a silent drop */
 
 struct flow {
 	struct flow_key key;

@@ -94,6 +94,8 @@ void flowlog_json(struct jbuf *j, const struct flow *f,
 	json_u64(j, "bytes", f->bytes[0] + f->bytes[1]);
 	json_u64(j, "inspected_packets", f->inspected);
 	json_str(j, "verdict", verdict_name(f, p));
+	if (p && f->verdict >= POLICY_DENY)
+		json_str(j, "deny_with", f->flags & FLOW_F_REJECT ? "reject" : "drop");
 	json_str(j, "decided_by", flow_decided_by_name(f->decided_by));
 	json_bool(j, "guessed", (f->flags & FLOW_F_GUESSED) != 0);
 	json_arr(j, "risks");

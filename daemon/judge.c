@@ -57,11 +57,16 @@ int judge_flow(const struct policy *p, const struct classifier *c,
 	if (rc < 0) {
 		memset(v, 0, sizeof(*v));
 		f->verdict = POLICY_ALLOW;
+		f->flags &= (uint8_t)~FLOW_F_REJECT;
 		f->rule_line = 0;
 		f->reason = NULL;
 		return rc;
 	}
 	f->verdict = (uint8_t)v->action;
+	if (v->action >= POLICY_DENY && v->deny_with == POLICY_DENY_REJECT)
+		f->flags |= FLOW_F_REJECT;
+	else
+		f->flags &= (uint8_t)~FLOW_F_REJECT;
 	f->rule_line = v->rule_line;
 	f->reason = v->reason;
 	return 0;

@@ -1,7 +1,9 @@
 /* live.c - the running daemon: set-up, main loop, reload, clean exit. */
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <inttypes.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -98,6 +100,58 @@ static void gen_free(struct live_gen *g)
 	free(g);
 }
 
+static bool policy_rejects(const struct policy *p)
+{
+	size_t i;
+
+	if (policy_device_deny_with(policy_unknown_device(p)) == POLICY_DENY_REJECT)
+		return true;
+	for (i = 0; i < policy_device_count(p); i++)
+		if (policy_device_deny_with(policy_device_at(p, i)) ==
+		    POLICY_DENY_REJECT)
+			return true;
+	return false;
+}
+
+/*
+ * The kernel's answers to rejected packets (TCP resets, ICMP errors) come
+ * from this namespace's own IP stack, which routes them: a bridge without
+ * an address of a family cannot answer for that family, and such packets
+ * are only dropped.  The daemon's own refusals (rewritten packets) need no
+ * address.  Say so once per load rather than let "reject" silently be
+ * "drop".
+ */
+static void check_reject_answers(const struct live *l, const struct policy *p)
+{
+	struct ifaddrs *ifa, *i;
+	bool v4 = false, v6 = false;
+
+	if (l->o->mode != IJNFT_MODE_BRIDGE || !policy_rejects(p))
+		return;
+	if (getifaddrs(&ifa) < 0) {
+		log_warn("deny_with: reject: cannot list addresses");
+		return;
+	}
+	for (i = ifa; i; i = i->ifa_next) {
+		if (!i->ifa_addr || strcmp(i->ifa_name, l->o->ifnames[0]))
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET)
+			v4 = true;
+		else if (i->ifa_addr->sa_family == AF_INET6 &&
+			 !IN6_IS_ADDR_LINKLOCAL(&((struct sockaddr_in6 *)(void *)
+						  i->ifa_addr)->sin6_addr))
+			v6 = true;
+	}
+	freeifaddrs(ifa);
+	if (!v4 || !v6)
+		log_warnx("deny_with: reject: bridge %s has no %s address, so the "
+			  "kernel cannot answer %s packets it rejects (they are "
+			  "dropped); the daemon's resets and unreachables to "
+			  "initiators still work", l->o->ifnames[0],
+			  !v4 && !v6 ? "IPv4 or global IPv6" : !v4 ? "IPv4" : "global IPv6",
+			  !v4 && !v6 ? "any" : !v4 ? "IPv4" : "IPv6");
+}
+
 /* Load and check the policy; NULL (messages logged) if it has errors. */
 static struct live_gen *gen_load(struct live *l, uint64_t *hash)
 {
@@ -122,6 +176,7 @@ static struct live_gen *gen_load(struct live *l, uint64_t *hash)
 		free(g);
 		return NULL;
 	}
+	check_reject_answers(l, g->policy);
 	g->view = devview_new(g->policy, l->n_workers);
 	if (!g->view) {
 		log_warn("device view");
@@ -301,13 +356,15 @@ static void log_worker_stats(struct live *l)
 		log_info("queue %u: %" PRIu64 " packets (%" PRIu64
 			 " to nDPI), %" PRIu64 " flows decided, %" PRIu64
 			 " late, %" PRIu64 " re-judged, %" PRIu64
-			 " dropped; %.2f packets queued per flow (max %u); %"
-			 PRIu64 " alerts, %" PRIu64 " quarantines",
+			 " refused (%" PRIu64 " rewritten into a refusal for the initiator)"
+			 "; %.2f packets queued per flow (max %u); %"
+			 PRIu64 " alerts, %" PRIu64 " quarantines, %" PRIu64
+			 " ICMP errors passed unjudged",
 			 worker_queue(l->w[i]), s.packets, s.pl.handed,
-			 s.decided, s.late, s.rejudged, s.dropped,
+			 s.decided, s.late, s.rejudged, s.dropped, s.refusals,
 			 s.ended ? (double)s.ended_packets / (double)s.ended
 				 : 0.0,
-			 s.max_packets, s.alerts, s.quarantines);
+			 s.max_packets, s.alerts, s.quarantines, s.icmp_errors);
 		if (s.not_ip || s.policy_errors || s.send_errors ||
 		    s.alert_write_errors || s.flow_write_errors ||
 		    s.quarantine_errors)

@@ -21,8 +21,9 @@
  * of a burst starts aligned for struct nlmsghdr (MIPS traps otherwise). */
 #define NFQ_RECV_BUF	((NFQ_COPY_RANGE + 8192 + 63) & ~63)
 #define NFQ_SEND_BUF	(64 * 1024)
-/* Room one verdict message needs (header, verdict, mark). */
-#define NFQ_VERDICT_ROOM 128
+/* Room one verdict message needs (header, verdict, mark, and a replaced
+ * packet of at most NFQUEUE_REPLACE_MAX bytes). */
+#define NFQ_VERDICT_ROOM (128 + NFQUEUE_REPLACE_MAX)
 #define NFQ_SOCK_BUF	(8 * 1024 * 1024)
 /* Datagrams one recvmmsg() takes: 8 x 72 KiB of buffers per queue. */
 #define NFQ_BURST	8
@@ -258,7 +259,10 @@ void nfqueue_accept(struct nfqueue *q, uint32_t id)
 	q->batch_id = id;
 }
 
-void nfqueue_accept_mark(struct nfqueue *q, uint32_t id, uint32_t mark)
+/* One verdict message for id: accept with mark, and with the packet
+ * replaced by data when len is not 0. */
+static void verdict_msg(struct nfqueue *q, uint32_t id, uint32_t mark,
+			const void *data, size_t len)
 {
 	struct nlmsghdr *nlh;
 
@@ -269,8 +273,25 @@ void nfqueue_accept_mark(struct nfqueue *q, uint32_t id, uint32_t mark)
 	nlh = out_msg(q, NFQNL_MSG_VERDICT);
 	nfq_nlmsg_verdict_put(nlh, (int)id, NF_ACCEPT);
 	nfq_nlmsg_verdict_put_mark(nlh, mark);
+	if (len)
+		nfq_nlmsg_verdict_put_pkt(nlh, data, (uint32_t)len);
 	out_commit(q, nlh);
 	q->st.verdict_msgs++;
+}
+
+void nfqueue_accept_mark(struct nfqueue *q, uint32_t id, uint32_t mark)
+{
+	verdict_msg(q, id, mark, NULL, 0);
+}
+
+int nfqueue_accept_replaced(struct nfqueue *q, uint32_t id, uint32_t mark,
+			    const void *data, size_t len)
+{
+	if (!len || len > NFQUEUE_REPLACE_MAX)
+		return -EINVAL;
+	verdict_msg(q, id, mark, data, len);
+	q->st.replaced++;
+	return 0;
 }
 
 int nfqueue_flush(struct nfqueue *q)

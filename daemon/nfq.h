@@ -48,6 +48,7 @@ struct nfqueue_packet {
 struct nfqueue_stats {
 	uint64_t received;	/* packets read from the queue */
 	uint64_t verdict_msgs;	/* single verdicts sent (with a mark) */
+	uint64_t replaced;	/* of them, with the packet replaced */
 	uint64_t batch_msgs;	/* batch accept messages sent */
 	uint64_t sends;		/* sendmsg calls */
 	uint64_t enobufs;	/* receive overruns (packets failed open) */
@@ -90,6 +91,15 @@ void nfqueue_accept(struct nfqueue *q, uint32_t id);
 /* Accept with the packet mark set to MARK (the whole mark: keep the bits
  * that are not yours from nfqueue_packet.mark). */
 void nfqueue_accept_mark(struct nfqueue *q, uint32_t id, uint32_t mark);
+/*
+ * Accept with the packet mark set to MARK and the packet replaced by DATA
+ * (LEN bytes, 1 to NFQUEUE_REPLACE_MAX: a whole IP packet with valid
+ * checksums, which the kernel sends on as it is).  -EINVAL for a bad
+ * length, and then no verdict was given.
+ */
+#define NFQUEUE_REPLACE_MAX 128
+int nfqueue_accept_replaced(struct nfqueue *q, uint32_t id, uint32_t mark,
+			    const void *data, size_t len);
 /* Sends every pending verdict.  0 or -errno (the send failed: those packets
  * stay queued until the kernel drops them at close). */
 int nfqueue_flush(struct nfqueue *q);

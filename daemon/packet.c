@@ -66,6 +66,7 @@ static enum packet_status parse_l4(struct packet *p, const uint8_t *l4,
 	p->payload_len = len;
 	if (p->later_fragment)
 		return PACKET_OK;	/* no L4 header in this fragment */
+	p->l4 = l4;
 
 	switch (p->ip_proto) {
 	case IPPROTO_TCP_:
@@ -208,6 +209,7 @@ static void reset(struct packet *p)
 	p->ip_len = 0;
 	p->ip_proto = 0;
 	p->fragment = p->later_fragment = false;
+	p->l4 = NULL;
 	p->sport = p->dport = 0;
 	p->tcp_flags = 0;
 	p->icmp_type = p->icmp_code = 0;
@@ -335,4 +337,164 @@ enum packet_status packet_parse_link(struct packet *p, enum packet_link link,
 	default:
 		return PACKET_NOT_IP;
 	}
+}
+
+bool packet_is_icmp_error(const struct packet *p)
+{
+	if (!p->l4)
+		return false;
+	if (p->ip_proto == IPPROTO_ICMP_)
+		return p->icmp_type == 3 || p->icmp_type == 4 ||
+		       p->icmp_type == 5 || p->icmp_type == 11 ||
+		       p->icmp_type == 12;
+	/* ICMPv6 errors are types 0-127; 1-4 are the defined ones. */
+	return p->ip_proto == IPPROTO_ICMPV6_ && p->icmp_type >= 1 &&
+	       p->icmp_type <= 4;
+}
+
+/* ---- building a reset ------------------------------------------------------ */
+
+static void st16(uint8_t *b, uint16_t v)
+{
+	b[0] = (uint8_t)(v >> 8);
+	b[1] = (uint8_t)v;
+}
+
+/* One's-complement sum of 16-bit big-endian words (odd tail padded). */
+static uint32_t csum_add(uint32_t sum, const uint8_t *b, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += ld16(b + i);
+	if (len & 1)
+		sum += (uint32_t)b[len - 1] << 8;
+	return sum;
+}
+
+static uint16_t csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+#define TCP_HDR_MIN 20
+
+size_t packet_tcp_reset(const struct packet *p, uint8_t *out, size_t cap)
+{
+	size_t iphl, total;
+	uint8_t *tcp, pseudo[4];
+	uint32_t sum;
+	int alen;
+
+	if (!p || !out || !p->l3 || !p->l4 || p->ip_proto != IPPROTO_TCP_ ||
+	    p->fragment || (p->tcp_flags & TCP_RST))
+		return 0;
+	iphl = (size_t)(p->l4 - p->l3);
+	if (p->family == AF_INET6 && iphl != 40)
+		return 0;	/* extension headers: not worth the risk */
+	/* parse_l4() checked that l4 holds a whole TCP header. */
+	total = iphl + TCP_HDR_MIN;
+	if (total > cap || iphl + TCP_HDR_MIN > p->l3_len)
+		return 0;
+	memcpy(out, p->l3, total);
+	tcp = out + iphl;
+	tcp[12] = (TCP_HDR_MIN / 4) << 4;		/* data offset, no options */
+	tcp[13] = TCP_RST | (p->tcp_flags & TCP_ACK);
+	st16(tcp + 14, 0);				/* window */
+	st16(tcp + 16, 0);				/* checksum, below */
+	st16(tcp + 18, 0);				/* urgent pointer */
+	if (p->family == AF_INET) {
+		st16(out + 2, (uint16_t)total);
+		st16(out + 10, 0);
+		st16(out + 10, csum_fold(csum_add(0, out, iphl)));
+		alen = 4;
+	} else {
+		st16(out + 4, TCP_HDR_MIN);		/* payload length */
+		alen = 16;
+	}
+	/* Pseudo-header: addresses, protocol, TCP length. */
+	st16(pseudo, IPPROTO_TCP_);
+	st16(pseudo + 2, TCP_HDR_MIN);
+	sum = csum_add(0, p->src, (size_t)alen);
+	sum = csum_add(sum, p->dst, (size_t)alen);
+	sum = csum_add(sum, pseudo, sizeof(pseudo));
+	sum = csum_add(sum, tcp, TCP_HDR_MIN);
+	st16(tcp + 16, csum_fold(sum));
+	return total;
+}
+
+#define ICMP_UNREACH_		3
+#define ICMP_ADMIN_PROHIB_	13
+#define ICMP6_UNREACH_		1
+#define ICMP6_ADMIN_PROHIB_	1
+
+/* An IPv4 header of a datagram: src, dst, protocol, payload length;
+ * TTL 64, no options, checksum filled in. */
+static void put_ipv4(uint8_t *h, const uint8_t *src, const uint8_t *dst,
+		     uint8_t proto, size_t plen)
+{
+	memset(h, 0, 20);
+	h[0] = 0x45;
+	st16(h + 2, (uint16_t)(20 + plen));
+	h[8] = 64;
+	h[9] = proto;
+	memcpy(h + 12, src, 4);
+	memcpy(h + 16, dst, 4);
+	st16(h + 10, csum_fold(csum_add(0, h, 20)));
+}
+
+static void put_ipv6(uint8_t *h, const uint8_t *src, const uint8_t *dst,
+		     uint8_t next, size_t plen)
+{
+	memset(h, 0, 40);
+	h[0] = 0x60;
+	st16(h + 4, (uint16_t)plen);
+	h[6] = next;
+	h[7] = 64;
+	memcpy(h + 8, src, 16);
+	memcpy(h + 24, dst, 16);
+}
+
+size_t packet_udp_unreach(const struct packet *p, uint8_t *out, size_t cap)
+{
+	bool v6 = p && p->family == AF_INET6;
+	size_t iphl = v6 ? 40 : 20, quote = iphl + 8, total = iphl + 8 + quote;
+	uint8_t *icmp, *q, pseudo[8];
+	uint32_t sum;
+
+	if (!p || !out || !p->l4 || p->ip_proto != IPPROTO_UDP_ ||
+	    p->fragment || total > cap)
+		return 0;
+	icmp = out + iphl;
+	q = icmp + 8;
+	/* The quoted datagram: receiver -> sender, same ports, no payload. */
+	if (v6)
+		put_ipv6(q, p->dst, p->src, IPPROTO_UDP_, 8);
+	else
+		put_ipv4(q, p->dst, p->src, IPPROTO_UDP_, 8);
+	st16(q + iphl, p->dport);
+	st16(q + iphl + 2, p->sport);
+	st16(q + iphl + 4, 8);
+	st16(q + iphl + 6, 0);	/* no checksum: the quote is only matched */
+	memset(icmp, 0, 8);
+	icmp[0] = v6 ? ICMP6_UNREACH_ : ICMP_UNREACH_;
+	icmp[1] = v6 ? ICMP6_ADMIN_PROHIB_ : ICMP_ADMIN_PROHIB_;
+	if (v6) {
+		put_ipv6(out, p->src, p->dst, IPPROTO_ICMPV6_, 8 + quote);
+		/* ICMPv6 sums a pseudo-header too (RFC 8200 8.1). */
+		memset(pseudo, 0, sizeof(pseudo));
+		st16(pseudo + 2, (uint16_t)(8 + quote));
+		pseudo[7] = IPPROTO_ICMPV6_;
+		sum = csum_add(0, p->src, 16);
+		sum = csum_add(sum, p->dst, 16);
+		sum = csum_add(sum, pseudo, sizeof(pseudo));
+	} else {
+		put_ipv4(out, p->src, p->dst, IPPROTO_ICMP_, 8 + quote);
+		sum = 0;
+	}
+	sum = csum_add(sum, icmp, 8 + quote);
+	st16(icmp + 2, csum_fold(sum));
+	return total;
 }

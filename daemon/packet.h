@@ -58,7 +58,9 @@ struct packet {
 	bool fragment;			/* part of a fragmented datagram */
 	bool later_fragment;		/* offset != 0: no L4 header here */
 
-	/* Layer 4: ports are 0 when the protocol has none. */
+	/* Layer 4: ports are 0 when the protocol has none.  l4 is the L4
+	 * header, NULL in a later fragment. */
+	const uint8_t *l4;
 	uint16_t sport, dport;
 	uint8_t tcp_flags;
 	uint8_t icmp_type, icmp_code;
@@ -82,5 +84,42 @@ enum packet_status packet_parse_link(struct packet *p, enum packet_link link,
  * caller set them (e.g. from the NFQUEUE hw address attribute). */
 enum packet_status packet_parse_ip(struct packet *p, const uint8_t *buf,
 				   size_t len);
+
+/*
+ * Is P an ICMP or ICMPv6 error message (destination unreachable, source
+ * quench, redirect, time exceeded, parameter problem; ICMPv6 also packet
+ * too big)?  Such a message reports on another flow, whose packet it quotes.
+ */
+bool packet_is_icmp_error(const struct packet *p);
+
+/*
+ * Rewrite parsed TCP packet P into a reset for its receiver: the same
+ * addresses, ports, sequence and acknowledgment numbers, flags RST (and ACK
+ * if P had it), no options, no payload, window 0, valid IP and TCP
+ * checksums.  The receiver expects P's sequence number next, so it takes
+ * the reset as genuine and drops the connection at once (in SYN-SENT too,
+ * where a reset counts when its ACK is acceptable).  The IPv4 header and
+ * its options are kept (total length and checksum fixed); IPv6 packets
+ * with extension headers are refused.
+ *
+ * Writes to out (cap bytes) and returns the length, or 0 when P is not a
+ * TCP packet it can rewrite (not TCP, a fragment, a reset already, IPv6
+ * extension headers, cap too small).
+ */
+size_t packet_tcp_reset(const struct packet *p, uint8_t *out, size_t cap);
+
+/*
+ * Rewrite parsed UDP packet P (from S to R) into what R would get had S's
+ * side refused R's datagrams: an ICMP destination unreachable,
+ * administratively prohibited (ICMPv6: communication administratively
+ * prohibited) from S to R, quoting the IP and UDP headers of a datagram
+ * from R to S on the same ports.  R's stack matches the quote to its socket
+ * and reports the error at once (EHOSTUNREACH / "host unreachable").
+ *
+ * Writes to out (cap bytes) and returns the length (56 for IPv4, 96 for
+ * IPv6), or 0 when P is not a UDP packet it can answer for (a fragment, or
+ * cap too small).
+ */
+size_t packet_udp_unreach(const struct packet *p, uint8_t *out, size_t cap);
 
 #endif

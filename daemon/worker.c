@@ -337,11 +337,46 @@ static bool is_drop(const struct flow *f)
 	return f->verdict >= POLICY_DENY;
 }
 
+/*
+ * A rejected flow whose packet comes from the responder: the ruleset's
+ * reject would answer the responder only, and leave the initiator (the side
+ * that asked for the service) waiting for its timeout.  Rewrite the packet
+ * into the refusal the initiator would have got for its own packet, and let
+ * it pass: a TCP reset, or for UDP an ICMP administratively prohibited.  A
+ * TCP responder gets the ruleset's reset at its next packet.  GSO packets
+ * are left to the ruleset: a trimmed GSO packet is not worth the kernel's
+ * edge cases.  false: not done, the caller gives the verdict.
+ */
+static bool refuse_initiator(struct worker *w, const struct nfqueue_packet *np,
+			     const struct packet *p, const struct flow *f,
+			     uint32_t mark)
+{
+	uint8_t buf[NFQUEUE_REPLACE_MAX];
+	int s = f->initiator;
+	size_t n;
+
+	if (np->gso || (p->sport == f->key.port[s] &&
+			!memcmp(p->src, f->key.addr[s], sizeof(p->src))))
+		return false;
+	if (p->ip_proto == IPPROTO_TCP)
+		n = packet_tcp_reset(p, buf, sizeof(buf));
+	else if (p->ip_proto == IPPROTO_UDP)
+		n = packet_udp_unreach(p, buf, sizeof(buf));
+	else
+		return false;
+	if (!n || nfqueue_accept_replaced(w->q, np->id, mark | IJNFT_MARK_PASS,
+					  buf, n) < 0)
+		return false;
+	w->st.refusals++;
+	return true;
+}
+
 static void handle(struct worker *w, const struct nfqueue_packet *np)
 {
 	struct packet p;
 	struct flow *f;
 	bool handed, drop;
+	enum ijnft_verdict v;
 	uint32_t mark;
 
 	w->st.packets++;
@@ -352,6 +387,16 @@ static void handle(struct worker *w, const struct nfqueue_packet *np)
 		/* Not ours to judge (or not parsable): the kernel decides
 		 * the rest; never stall a packet over it. */
 		w->st.not_ip++;
+		nfqueue_accept(w->q, np->id);
+		return;
+	}
+	if (packet_is_icmp_error(&p)) {
+		/* About another flow: conntrack relates it to that flow's
+		 * verdict when it knows the flow.  It reaches us when it
+		 * does not, e.g. the kernel's own answer to a rejected first
+		 * packet, whose flow conntrack never confirmed.  Judging it
+		 * as a flow of its own would drop exactly that answer. */
+		w->st.icmp_errors++;
 		nfqueue_accept(w->q, np->id);
 		return;
 	}
@@ -377,10 +422,14 @@ static void handle(struct worker *w, const struct nfqueue_packet *np)
 	if (drop)
 		w->st.dropped++;
 	/* The verdict rides on the packet mark; the ruleset's verdict chain
-	 * copies it into conntrack and drops the packet if it says deny. */
-	mark = ijnft_ct_mark(f->generation, drop ? IJNFT_VERDICT_DENY
-						 : IJNFT_VERDICT_ALLOW);
-	nfqueue_accept_mark(w->q, np->id, (np->mark & ~IJNFT_MARK_MASK) | mark);
+	 * copies it into conntrack and drops or rejects the packet. */
+	v = !drop ? IJNFT_VERDICT_ALLOW
+		  : f->flags & FLOW_F_REJECT ? IJNFT_VERDICT_REJECT
+					     : IJNFT_VERDICT_DENY;
+	mark = (np->mark & ~IJNFT_PKT_MARK_MASK) | ijnft_ct_mark(f->generation, v);
+	if (v == IJNFT_VERDICT_REJECT && refuse_initiator(w, np, &p, f, mark))
+		return;
+	nfqueue_accept_mark(w->q, np->id, mark);
 }
 
 static void forget_reason(void *ctx, struct flow *f)

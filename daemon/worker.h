@@ -52,10 +52,13 @@ struct live_shared {
 struct worker_stats {
 	uint64_t packets;	/* received from the queue */
 	uint64_t not_ip;	/* unparsable: accepted */
+	uint64_t icmp_errors;	/* ICMP errors no flow of ours claimed: accepted */
 	uint64_t late;		/* packets of flows already decided (in flight
 				 * before the mark, or a stale generation) */
 	uint64_t rejudged;	/* flows judged again under a new generation */
-	uint64_t dropped;	/* packets given a drop verdict */
+	uint64_t dropped;	/* packets given a drop or reject verdict */
+	uint64_t refusals;	/* of them, rewritten into a refusal (TCP reset,
+				 * ICMP unreachable) for the initiator */
 	uint64_t decided;	/* flows decided */
 	uint64_t ended, ended_packets;	/* ended flows, and their queued
 					 * packets (queued per flow = ratio) */

@@ -43,7 +43,7 @@ FAIL=0
 T0=$(date +%s)
 # The daemon in use (one at a time; each is reaped before the next starts,
 # so DPID is the only PID of ours that can still be alive).
-DPID="" DNAME="" DNS="" DERR="" DOUT="" DUMPED=""
+DPID="" DNAME="" DNS="" DERR="" DOUT="" DUMPED="" GREETER=""
 
 # Lab addresses (tests/lab/README.md).
 SRV4=192.168.50.1 MQTT4=192.168.50.2 WWW4=192.168.50.3
@@ -81,6 +81,7 @@ cleanup() {
 		kill -KILL "$DPID" 2>/dev/null
 		wait "$DPID" 2>/dev/null
 	fi
+	[ -z "$GREETER" ] || kill "$GREETER" 2>/dev/null
 	keep_logs
 	LAB_QUIET=1 "$LAB" down "$P" >/dev/null 2>&1
 	router_down
@@ -215,13 +216,15 @@ stop_check() {
 
 # snap NAME: the ruleset listing of the running daemon's namespace
 snap() { ip netns exec "$DNS" nft list table inet iotjail >"$TMP/nft.$1" 2>/dev/null; }
-# ctr SNAP RULE [packets|bytes]: a counter of the rule commented RULE
+# ctr SNAP RULE [packets|bytes]: the counter of the rules commented RULE
+# (summed: a reject verdict has two rules)
 ctr() {
 	awk -v c="comment \"$2\"" -v what="${3:-packets}" '
 		substr($0, length($0) - length(c) + 1) == c {
 			for (i = 1; i < NF; i++)
-				if ($i == what) { print $(i + 1); exit }
-		}' "$TMP/nft.$1"
+				if ($i == what) { n += $(i + 1); seen = 1 }
+		}
+		END { if (seen) printf "%.0f\n", n }' "$TMP/nft.$1"
 }
 # delta RULE SNAP0 SNAP1 [packets|bytes]
 delta() {
@@ -490,7 +493,7 @@ check "flows.jsonl: cam HTTP flows denied after <= $INSPECT inspected packets; i
 # policies/quarantine.yaml: the camera's binding_violation is quarantine.
 # It breaks its binding by sending from an address it did not declare.
 if dstart quarantine "$P-br" "$RUN/iotjaild.pid" -c "$POL/quarantine.yaml" --bridge br0 \
-	-q --quarantine-timeout 4 --alerts "$RUN/quarantine-alerts.jsonl"; then
+	-q --quarantine-timeout 8 --alerts "$RUN/quarantine-alerts.jsonl"; then
 	# The laptop's subscription from the last daemon: its conntrack mark
 	# has that daemon's generation, so its next packet (the broker's) is
 	# queued and judged afresh, mid-stream.
@@ -532,11 +535,11 @@ if dstart quarantine "$P-br" "$RUN/iotjaild.pid" -c "$POL/quarantine.yaml" --bri
 	rc=$?
 	check "quarantine: still in force ${still} ms after" "" [ $rc = 0 ]
 
-	wait_until 10 eval '! in_quarantine'
+	wait_until 14 eval '! in_quarantine'
 	rc=$?
 	gone=$(((($(date +%s%N) - tq) / 1000000)))
-	check "quarantine: released by the 4 s --quarantine-timeout" "gone ${gone} ms after the flow started" \
-		eval '[ $rc = 0 ] && [ "$gone" -ge 3500 ]'
+	check "quarantine: released by the 8 s --quarantine-timeout" "gone ${gone} ms after the flow started" \
+		eval '[ $rc = 0 ] && [ "$gone" -ge 7500 ]'
 	r=$(dns cam @$SRV4 cam.vendor-cloud.test A)
 	check "quarantine: cam DNS works again after the release" "$r" [ "$r" = "$SRV4" ]
 	in_ns cam ip addr del 192.168.50.12/24 dev eth0
@@ -544,6 +547,83 @@ if dstart quarantine "$P-br" "$RUN/iotjaild.pid" -c "$POL/quarantine.yaml" --bri
 else
 	bad "quarantine: iotjaild ready" "$(oneline "$DERR")"
 fi
+
+# ====================================================== 4b. reject ======
+# The lab policy with `deny_with: reject` in its defaults: a denied flow is
+# refused, so the device fails at once instead of waiting for a timeout.
+# Without it each of these clients would wait its whole --max-time / +time.
+sed '/^defaults:$/a\  deny_with: reject' "$LABPOL" >"$RUN/reject.yaml"
+ip netns exec "$P-srv" python3 "$HERE/greeter.py" :: 3306 >"$TMP/greeter.log" 2>&1 </dev/null &
+GREETER=$!
+wait_until 3 grep -q listening "$TMP/greeter.log"
+# ms_since T0NS: milliseconds since a `date +%s%N`
+ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
+if dstart reject "$P-br" "$RUN/iotjaild.pid" -c "$RUN/reject.yaml" --bridge br0 \
+	--flows "$RUN/reject-flows.jsonl"; then
+	snap j0
+	# a) decided on the client's side or on the server's: either way the
+	#    client gets a reset (HTTP is classified on the response).
+	t=$(date +%s%N)
+	r=$(get cam 5 -4 "http://$WWW4/")
+	rc=$? ms=$(ms_since "$t")
+	check "reject: cam curl http://$WWW4/ fails at once with a reset" \
+		"curl rc=$rc after $ms ms: $r" \
+		eval '[ $rc != 0 ] && [ $rc != 28 ] && [ $ms -lt 1500 ] && [[ $r == *reset* ]]'
+
+	# b) a server that speaks first: the verdict falls on the server's
+	#    packet, which the daemon rewrites into a reset for the cam; the
+	#    server's retransmission then meets the ruleset's reset.
+	snap j1
+	t=$(date +%s%N)
+	r=$(in_ns cam curl -sS --max-time 5 "telnet://$WWW4:3306" </dev/null 2>&1)
+	rc=$? ms=$(ms_since "$t")
+	# (curl may call a reset this early "Couldn't connect"; the counters
+	# below show whose reset it was)
+	check "reject: cam curl telnet://$WWW4:3306 (the server greets first, MySQL) fails at once" \
+		"curl rc=$rc after $ms ms: $(echo "$r" | tr -cd '[:print:]' | cut -c1-120)" \
+		eval '[ $rc != 0 ] && [ $rc != 28 ] && [ $ms -lt 1500 ] && [[ $r != *mysql_native* ]]'
+	wait_until 5 grep -qE "^reset (::ffff:)?192\.168\.50\.10" "$TMP/greeter.log"
+	rc=$?
+	check "reject: ... and the server's end is reset too" "server saw: $(tail -n 1 "$TMP/greeter.log")" [ $rc = 0 ]
+	snap j2
+	p=$(delta "mark pass" j1 j2) k=$(delta reject j1 j2)
+	check "kernel: the daemon's reset passed (mark pass), the server's retransmission was reset (reject)" \
+		"mark pass +$p, reject +$k" eval 'is_num "$p" && is_num "$k" && [ "$p" -ge 1 ] && [ "$k" -ge 1 ]'
+
+	# c) UDP: the cam may only use the DNS server at $SRV4; the lab's
+	#    dnsmasq answers at $MQTT4 too.  DNS is classified on the answer,
+	#    which the daemon rewrites into an ICMP administratively
+	#    prohibited for the cam, as if the server's side had refused
+	#    (Linux reports it as EHOSTUNREACH for IPv4, EACCES for IPv6).
+	snap j3
+	t=$(date +%s%N)
+	r=$(in_ns cam dig +time=3 +tries=1 @$MQTT4 cam.vendor-cloud.test A 2>&1 | grep -m1 -E 'error|status')
+	ms=$(ms_since "$t")
+	r6=$(in_ns cam dig +time=3 +tries=1 @fd50::2 cam.vendor-cloud.test AAAA 2>&1 | grep -m1 -E 'error|status')
+	snap j4
+	p=$(delta "mark pass" j3 j4)
+	check "reject: cam DNS to $MQTT4 and fd50::2 (not its DNS server) refused at once by ICMP" \
+		"after $ms ms: $r; IPv6: $r6; mark pass +$p" \
+		eval '[[ $r == *"host unreachable"* ]] && [[ $r6 == *"permission denied"* ]] && [ $ms -lt 1500 ] && is_num "$p" && [ "$p" -ge 2 ]'
+	# d) ICMP, decided on the cam's own packet: the ruleset answers.
+	r=$(in_ns cam ping -n -c 1 -W 3 $MQTT4 2>&1 | grep -m1 -iE 'filtered|prohibited|bytes from')
+	snap j5
+	k=$(delta "mark reject" j4 j5)
+	check "reject: cam ping $MQTT4 (ICMP not allowed) answered 'Packet filtered' (admin-prohibited) by the ruleset" \
+		"$r; mark reject +$k" eval '[[ $r == *[Ff]iltered* ]] && is_num "$k" && [ "$k" -ge 1 ]'
+	r=$(dns cam @$SRV4 cam.vendor-cloud.test A)
+	check "reject: the cam's allowed DNS still works" "$r" [ "$r" = "$SRV4" ]
+	stop_check reject
+	# Every flow's line is written at exit at the latest.
+	n=$(J match "$RUN/reject-flows.jsonl" src_ip=192.168.50.10 verdict=deny deny_with=reject | wc -l)
+	check "reject: the cam's refused flows' lines say verdict deny, deny_with reject" \
+		"$n lines" eval '[ "$n" -ge 4 ]'
+else
+	bad "reject: iotjaild ready" "$(oneline "$DERR")"
+fi
+kill "$GREETER" 2>/dev/null
+wait "$GREETER" 2>/dev/null
+GREETER=""
 
 # ==================================================== 5. reload ========
 # The policy file is swapped under the running daemon, then SIGHUP.

@@ -227,9 +227,11 @@ cmd_up() {
 	nsx srv ip link set eth0 up
 
 	# --- services
-	# DNS: dnsmasq, authoritative local data only, lab addresses only, no DHCP
+	# DNS: dnsmasq, authoritative local data only, lab addresses only, no DHCP.
+	# It answers on the MQTT addresses too: a resolver the devices' policy
+	# does not allow (a camera that ignores its configured DNS server).
 	start_svc dnsmasq dnsmasq --keep-in-foreground --no-resolv --no-hosts --no-poll \
-		--bind-interfaces --listen-address=$SRV4,$SRV6 --except-interface=lo \
+		--bind-interfaces --listen-address=$SRV4,$SRV6,$MQTT4,$MQTT6 --except-interface=lo \
 		--user=nobody --group=nogroup --pid-file= --log-queries --log-facility=- \
 		--local=/test/ \
 		--host-record=cam.vendor-cloud.test,$SRV4,$SRV6 \

@@ -11,6 +11,8 @@
 #include "daemon/packet.h"
 #include "tests/unit/pktbuild.h"
 
+#define NFQUEUE_REPLACE_MAX_TEST 128
+
 static const uint8_t MAC_A[6] = { 2, 0, 0, 0, 0, 0x10 };
 
 /* Parse from an exactly-sized heap copy so ASan sees any overread. */
@@ -395,6 +397,236 @@ static void test_random_bytes(void **state)
 	}
 }
 
+/* ---- packet_tcp_reset ------------------------------------------------------ */
+
+/* The Internet checksum over a buffer whose checksum field is filled in:
+ * 0 when it verifies (RFC 1071), written independently of packet.c. */
+static uint16_t verify_sum(uint32_t sum, const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		sum += i & 1 ? b[i] : (uint32_t)b[i] << 8;
+	while (sum > 0xffff)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)(0xffff - sum);
+}
+
+static uint16_t verify_tcp(const uint8_t *src, const uint8_t *dst, int alen,
+			   const uint8_t *tcp, size_t n)
+{
+	uint32_t sum = 6 + (uint32_t)n;	/* protocol and TCP length */
+
+	for (int i = 0; i < alen; i += 2)
+		sum += (uint32_t)(src[i] << 8 | src[i + 1]) +
+		       (uint32_t)(dst[i] << 8 | dst[i + 1]);
+	return verify_sum(sum, tcp, n);
+}
+
+static uint32_t rd32(const uint8_t *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+	       (uint32_t)b[2] << 8 | b[3];
+}
+
+/* Builds a server's data segment (with 12 bytes of TCP options), rewrites
+ * it, and checks the reset field by field. */
+static void check_reset(bool v6, uint8_t ip_opts)
+{
+	static const char data[] = "HTTP/1.1 200 OK\r\nServer: x\r\n\r\n";
+	struct pb pb;
+	struct packet p, r;
+	uint8_t out[NFQUEUE_REPLACE_MAX_TEST], *tcp;
+	size_t n, tl = 32 + sizeof(data) - 1, iphl = v6 ? 40 : 20u + ip_opts;
+	size_t opt;
+
+	memset(&pb, 0, sizeof(pb));
+	if (v6)
+		pb_ipv6(&pb, "fd50::3", "fd50::10", 6, tl);
+	else {
+		pb_ipv4(&pb, "192.168.50.3", "192.168.50.10", 6, tl + ip_opts);
+		pb.b[0] = (uint8_t)(0x45 + ip_opts / 4);
+		for (opt = 0; opt < ip_opts; opt++)
+			pb_u8(&pb, 1);	/* NOP options */
+	}
+	pb_u16(&pb, 80);
+	pb_u16(&pb, 40000);
+	pb_u32(&pb, 0x89abcdef);
+	pb_u32(&pb, 0x01020304);
+	pb_u8(&pb, 8 << 4);		/* 32-byte header */
+	pb_u8(&pb, TCP_PSH | TCP_ACK);
+	pb_u16(&pb, 501);
+	pb_u16(&pb, 0x1234);		/* a wrong checksum: not read */
+	pb_u16(&pb, 0);
+	for (opt = 0; opt < 12; opt++)
+		pb_u8(&pb, 1);
+	pb_put(&pb, data, sizeof(data) - 1);
+
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(packet_parse_ip(&p, pb.b, pb.len), PACKET_OK);
+	memset(out, 0xee, sizeof(out));
+	n = packet_tcp_reset(&p, out, sizeof(out));
+	assert_int_equal(n, iphl + 20);
+	/* Too small a buffer by one byte: refused, not cut. */
+	assert_int_equal(packet_tcp_reset(&p, out, n - 1), 0);
+	n = packet_tcp_reset(&p, out, sizeof(out));
+
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(packet_parse_ip(&r, out, n), PACKET_OK);
+	assert_int_equal(r.family, v6 ? AF_INET6 : AF_INET);
+	assert_memory_equal(r.src, p.src, 16);
+	assert_memory_equal(r.dst, p.dst, 16);
+	assert_int_equal(r.sport, 80);
+	assert_int_equal(r.dport, 40000);
+	assert_int_equal(r.tcp_flags, TCP_RST | TCP_ACK);
+	assert_int_equal(r.payload_len, 0);
+	assert_int_equal(r.ip_len, n);
+	tcp = out + iphl;
+	assert_int_equal(rd32(tcp + 4), 0x89abcdef);	/* what the client expects */
+	assert_int_equal(rd32(tcp + 8), 0x01020304);
+	assert_int_equal(tcp[12], 5 << 4);
+	assert_int_equal(tcp[14] | tcp[15] | tcp[18] | tcp[19], 0);
+	if (v6) {
+		assert_int_equal(out[4] << 8 | out[5], 20);
+		assert_int_equal(verify_tcp(out + 8, out + 24, 16, tcp, 20), 0);
+	} else {
+		assert_int_equal(out[2] << 8 | out[3], n);
+		assert_memory_equal(out + 20, pb.b + 20, ip_opts);	/* options kept */
+		assert_int_equal(verify_sum(0, out, iphl), 0);
+		assert_int_equal(verify_tcp(out + 12, out + 16, 4, tcp, 20), 0);
+	}
+	/* The checksum is not a constant: another sequence number moves it. */
+	pb.b[iphl + 7] ^= 0x10;
+	assert_int_equal(packet_parse_ip(&p, pb.b, pb.len), PACKET_OK);
+	assert_int_equal(packet_tcp_reset(&p, out, sizeof(out)), n);
+	assert_int_equal(rd32(out + iphl + 4), 0x89abcdef ^ 0x10);
+	assert_int_equal(v6 ? verify_tcp(out + 8, out + 24, 16, out + iphl, 20)
+			    : verify_tcp(out + 12, out + 16, 4, out + iphl, 20), 0);
+}
+
+static void test_tcp_reset(void **state)
+{
+	struct pb pb;
+	struct packet p;
+	uint8_t out[NFQUEUE_REPLACE_MAX_TEST];
+
+	(void)state;
+	check_reset(false, 0);
+	check_reset(false, 8);
+	check_reset(true, 0);
+
+	/* A SYN-ACK without ACK flag in the source keeps none. */
+	memset(&pb, 0, sizeof(pb));
+	pb_ipv4(&pb, "10.0.0.2", "10.0.0.1", 6, 20);
+	pb_tcp(&pb, 80, 40000, 7, 0, TCP_SYN, NULL, 0);
+	assert_int_equal(packet_parse_ip(&p, pb.b, pb.len), PACKET_OK);
+	assert_int_equal(packet_tcp_reset(&p, out, sizeof(out)), 40);
+	assert_int_equal(out[20 + 13], TCP_RST);
+
+	/* Refused: a reset already, UDP, IPv6 extension headers, a fragment. */
+	memset(&pb, 0, sizeof(pb));
+	pb_ipv4(&pb, "10.0.0.2", "10.0.0.1", 6, 20);
+	pb_tcp(&pb, 80, 40000, 7, 8, TCP_RST | TCP_ACK, NULL, 0);
+	assert_int_equal(packet_parse_ip(&p, pb.b, pb.len), PACKET_OK);
+	assert_int_equal(packet_tcp_reset(&p, out, sizeof(out)), 0);
+
+	memset(&pb, 0, sizeof(pb));
+	pb_ipv4(&pb, "10.0.0.2", "10.0.0.1", 17, 9);
+	pb_udp(&pb, 53, 40000, "x", 1);
+	assert_int_equal(packet_parse_ip(&p, pb.b, pb.len), PACKET_OK);
+	assert_int_equal(packet_tcp_reset(&p, out, sizeof(out)), 0);
+
+	memset(&pb, 0, sizeof(pb));
+	pb_ipv6(&pb, "fd00::2", "fd00::1", 0 /* hop-by-hop */, 8 + 20);
+	pb_u8(&pb, 6);
+	pb_u8(&pb, 0);
+	pb_u32(&pb, 0x01040000);	/* PadN */
+	pb_u16(&pb, 0);
+	pb_tcp(&pb, 80, 40000, 7, 8, TCP_ACK, NULL, 0);
+	assert_int_equal(packet_parse_ip(&p, pb.b, pb.len), PACKET_OK);
+	assert_int_equal(p.ip_proto, 6);
+	assert_int_equal(packet_tcp_reset(&p, out, sizeof(out)), 0);
+
+	memset(&pb, 0, sizeof(pb));
+	pb_ipv4(&pb, "10.0.0.2", "10.0.0.1", 6, 24);
+	pb.b[6] = 0x20;			/* more fragments, offset 0 */
+	pb_tcp(&pb, 80, 40000, 7, 8, TCP_ACK, "abcd", 4);
+	assert_int_equal(packet_parse_ip(&p, pb.b, pb.len), PACKET_OK);
+	assert_true(p.fragment);
+	assert_int_equal(packet_tcp_reset(&p, out, sizeof(out)), 0);
+	assert_int_equal(packet_tcp_reset(NULL, out, sizeof(out)), 0);
+}
+
+/* A UDP answer from a server becomes the server side's ICMP refusal of
+ * the client's datagram, which the client's stack can match to its socket. */
+static void check_unreach(bool v6)
+{
+	struct pb pb;
+	struct packet p, r;
+	uint8_t out[NFQUEUE_REPLACE_MAX_TEST], *icmp, *q;
+	size_t n, iphl = v6 ? 40 : 20;
+
+	memset(&pb, 0, sizeof(pb));
+	if (v6)
+		pb_ipv6(&pb, "fd50::2", "fd50::10", 17, 8 + 30);
+	else
+		pb_ipv4(&pb, "192.168.50.2", "192.168.50.10", 17, 8 + 30);
+	pb_udp(&pb, 53, 41234, "0123456789abcdefghij0123456789", 30);
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(packet_parse_ip(&p, pb.b, pb.len), PACKET_OK);
+	n = packet_udp_unreach(&p, out, sizeof(out));
+	assert_int_equal(n, v6 ? 96 : 56);
+	assert_int_equal(packet_udp_unreach(&p, out, n - 1), 0);
+
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(packet_parse_ip(&r, out, n), PACKET_OK);
+	assert_true(packet_is_icmp_error(&r));
+	assert_int_equal(r.ip_proto, v6 ? 58 : 1);
+	assert_int_equal(r.icmp_type, v6 ? 1 : 3);
+	assert_int_equal(r.icmp_code, v6 ? 1 : 13);	/* admin prohibited */
+	assert_memory_equal(r.src, p.src, 16);		/* from the server */
+	assert_memory_equal(r.dst, p.dst, 16);
+	icmp = out + iphl;
+	q = icmp + 8;
+	if (v6) {
+		uint32_t sum = 58 + 8 + 48;
+
+		for (int i = 0; i < 32; i += 2)
+			sum += (uint32_t)(out[8 + i] << 8 | out[8 + i + 1]);
+		assert_int_equal(verify_sum(sum, icmp, 8 + 48), 0);
+		assert_int_equal(q[0] >> 4, 6);
+		assert_int_equal(q[6], 17);
+		assert_memory_equal(q + 8, out + 24, 16);	/* quote: client -> */
+		assert_memory_equal(q + 24, out + 8, 16);	/* -> server */
+	} else {
+		assert_int_equal(verify_sum(0, out, 20), 0);
+		assert_int_equal(verify_sum(0, icmp, 8 + 28), 0);
+		assert_int_equal(verify_sum(0, q, 20), 0);	/* quoted header */
+		assert_int_equal(q[9], 17);
+		assert_memory_equal(q + 12, out + 16, 4);
+		assert_memory_equal(q + 16, out + 12, 4);
+	}
+	assert_int_equal(q[iphl] << 8 | q[iphl + 1], 41234);	/* client port */
+	assert_int_equal(q[iphl + 2] << 8 | q[iphl + 3], 53);
+}
+
+static void test_udp_unreach(void **state)
+{
+	struct pb pb;
+	struct packet p;
+	uint8_t out[NFQUEUE_REPLACE_MAX_TEST];
+
+	(void)state;
+	check_unreach(false);
+	check_unreach(true);
+	/* Only UDP. */
+	memset(&pb, 0, sizeof(pb));
+	pb_ipv4(&pb, "10.0.0.2", "10.0.0.1", 6, 20);
+	pb_tcp(&pb, 80, 40000, 7, 8, TCP_ACK, NULL, 0);
+	assert_int_equal(packet_parse_ip(&p, pb.b, pb.len), PACKET_OK);
+	assert_int_equal(packet_udp_unreach(&p, out, sizeof(out)), 0);
+	assert_false(packet_is_icmp_error(&p));
+	assert_int_equal(packet_udp_unreach(NULL, out, sizeof(out)), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -411,6 +643,8 @@ int main(void)
 		cmocka_unit_test(test_link_types),
 		cmocka_unit_test(test_every_truncation),
 		cmocka_unit_test(test_random_bytes),
+		cmocka_unit_test(test_tcp_reset),
+		cmocka_unit_test(test_udp_unreach),
 	};
 
 	return cmocka_run_group_tests_name("packet", tests, NULL, NULL);
