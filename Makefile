@@ -200,10 +200,12 @@ bench-live: $(BINS) $(B)/netrr
 # libFuzzer harnesses, one per parser of untrusted bytes (needs clang).
 FUZZ_CC ?= clang
 fuzz: $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
-$(B)/fuzz/%: tests/fuzz/%.c $(CORE_OBJ:$(B)/%.o=%.c) $(POLICY_SRC) $(B)/ndpi_compat.h
+# Every library source, as the daemon links them (live.c needs nftables/).
+FUZZ_LIB_SRC := $(CORE_OBJ:$(B)/%.o=%.c) $(POLICY_SRC) $(NFT_SRC)
+$(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC) $(B)/ndpi_compat.h
 	@mkdir -p $(@D)
 	$(call quiet,FUZZ,$@)$(FUZZ_CC) -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined \
-		$(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(CORE_OBJ:$(B)/%.o=%.c) $(POLICY_SRC) $(LIBS)
+		$(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(LIBS)
 
 # --- install ----------------------------------------------------------------
 install: $(B)/iotjaild
