@@ -237,9 +237,11 @@ static size_t close_bucket(struct baseline *b, const struct baseline_params *p,
 /* Learns a run of M empty buckets, the first starting at START, and makes
  * at most one SILENT: at the first bucket of the run that is judged (the
  * baseline may still be learning when the run starts), if the mean there
- * is at least min_bytes and this silence was not reported yet.  The mean
- * only decays along the run, so no later bucket of it could qualify if
- * that one does not.  Empty buckets are learnt as zeros, not clamped: a
+ * is at least min_bytes, an empty bucket is below mean - k*sd (what BELOW
+ * would say of 0: a device whose buckets often are empty, one that reports
+ * about once per bucket length, is not silent when one is), and this
+ * silence was not reported yet.  The mean only decays along the run, so no
+ * later bucket of it could qualify if that one does not.  Empty buckets are learnt as zeros, not clamped: a
  * device that is off is a state the baseline should come to expect, and
  * only zeros keep the run in closed form. */
 static size_t close_empty(struct baseline *b, const struct baseline_params *p,
@@ -253,7 +255,8 @@ static size_t close_empty(struct baseline *b, const struct baseline_params *p,
 		struct baseline at = *b;
 
 		learn_zeros(&at, p, j);
-		if (at.mean > 0 && at.mean >= (double)p->min_bytes) {
+		if (at.mean > 0 && at.mean >= (double)p->min_bytes &&
+		    at.mean - p->k * sd_of(at.mean, at.var, p) > 0) {
 			*ev = (struct baseline_event){
 				.kind = BASELINE_SILENT,
 				.bucket_ms = p->bucket_ms,

@@ -87,7 +87,8 @@ enum baseline_event_kind {
 				 * min_bytes */
 	BASELINE_BELOW,		/* a non-empty bucket below mean - k*sd, with
 				 * mean >= min_bytes */
-	BASELINE_SILENT,	/* an empty bucket with mean >= min_bytes: once
+	BASELINE_SILENT,	/* an empty bucket with mean >= min_bytes and
+				 * below mean - k*sd (empty is unusual): once
 				 * per run of empty buckets */
 	__BASELINE_EVENT_MAX
 };
@@ -126,7 +127,8 @@ void baseline_init(struct baseline *b, uint64_t now_ms,
  * that was open (ABOVE or BELOW) and one SILENT for the empty buckets after
  * it.  If N_EV is smaller, the ABOVE or BELOW is kept and the SILENT left
  * out.  A SILENT left out is not lost: it is reported at the next empty
- * bucket that closes while the device is still silent, whereas the bucket
+ * bucket that closes while the device is still silent (and that silence
+ * still unusual), whereas the bucket
  * of an ABOVE or BELOW is gone.  N_EV 0 is allowed (learn, report nothing).
  *
  * Any gap costs the same: a run of empty buckets (a device off for days, a
