@@ -191,7 +191,7 @@ phase() {
 start_daemon() {
 	rm -f "$PIDF" "/run/$P/alerts.jsonl"
 	ip netns exec "$P-br" "$B/iotjaild" -f -q -c "$POLICY" --bridge br0 --pid-file "$PIDF" \
-		--alerts "/run/$P/alerts.jsonl" >"$TMP/daemon.log" 2>&1 </dev/null &
+		--alerts "/run/$P/alerts.jsonl" --state "" >"$TMP/daemon.log" 2>&1 </dev/null &
 	dpid=$!
 	_i=0
 	while [ $_i -lt 100 ]; do	# 10 s

@@ -94,6 +94,7 @@ struct flow {
 	uint8_t generation;	/* owner-defined: policy generation of verdict */
 	uint16_t master, app;	/* nDPI protocol ids */
 	uint16_t category;	/* nDPI category id */
+	uint16_t slot;		/* owner-defined: accounting slot, 0 none */
 	uint32_t rule_line;	/* owner-defined: line of the deciding rule */
 	uint64_t risk;		/* nDPI risk bitmap */
 	const char *host;	/* interned SNI/Host/query, or NULL */

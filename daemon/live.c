@@ -15,15 +15,23 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon/alerts.h"
+#include "daemon/ctacct.h"
 #include "daemon/devview.h"
 #include "daemon/judge.h"
+#include "daemon/statefile.h"
 #include "daemon/live.h"
 #include "daemon/log.h"
+#include "daemon/watch.h"
 #include "daemon/worker.h"
 #include "policy/policy.h"
 
 #define MAX_WORKERS	16
 #define MAX_RETIRED	8
+#define ACCT_INTERVAL_MS	5000	/* conntrack accounting read */
+#define STATE_INTERVAL_MS	300000	/* state file written */
+#define ACCT_FLOWS		262144	/* decided flows tracked at once */
+#define CONNTRACK_PROC		"/proc/net/nf_conntrack"
 
 struct live {
 	const struct live_opts *o;
@@ -37,6 +45,8 @@ struct live {
 	unsigned n_retired;
 	bool pid_written;
 	bool installed;
+	uint64_t next_acct_ms, next_state_ms;
+	bool acct_warned;
 };
 
 static const char *const queue_kind_name[__IJNFT_QUEUE_MAX] = {
@@ -454,6 +464,10 @@ static void reload(struct live *l)
 	}
 	l->cfg = cfg;
 	l->policy_hash = hash;
+	/* The watcher first: it must not keep pointers into the policy that
+	 * reclaim() frees once the workers have moved on. */
+	watch_set_policy(l->sh.watch, g->policy);
+	alert_sink_set_rearm(l->sh.out.alerts, policy_alert_rearm_ms(g->policy));
 	atomic_store_explicit(&l->sh.current, g, memory_order_release);
 	l->retired[l->n_retired++] = old;
 	log_info("reload: generation %u from %s (%zu devices); flows are "
@@ -475,6 +489,78 @@ static int open_out(const char *path, const char *what)
 	if (fd < 0)
 		log_warn("cannot open %s file %s", what, path);
 	return fd < 0 ? -2 : fd;
+}
+
+static uint64_t wall_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void emit_alert(void *ctx, struct alert *a)
+{
+	struct live *l = ctx;
+
+	(void)alert_sink_emit(l->sh.out.alerts, a);	/* counted by the sink */
+}
+
+/* The alert sink, the watcher (with the state of the last run), the
+ * accounting of decided flows. */
+static int setup_watch(struct live *l, const struct live_gen *g)
+{
+	const struct live_opts *o = l->o;
+	struct alert_sink_config sc = {
+		.path = o->alerts_path && strcmp(o->alerts_path, "-") ? o->alerts_path
+								     : NULL,
+		.max_bytes = o->alerts_max_bytes,
+		.syslog = !o->foreground,
+		.text = o->text ? stdout : NULL,
+		.json = o->alerts_path && !strcmp(o->alerts_path, "-") ? stdout : NULL,
+		.rearm_ms = policy_alert_rearm_ms(g->policy),
+	};
+	char why[STATEFILE_WHY_MAX], aside[4096];
+	int rc = 0;
+
+	l->sh.out.alerts = alert_sink_new(&sc, &rc);
+	if (!l->sh.out.alerts) {
+		errno = -rc;
+		log_warn("cannot open the alert log %s", sc.path ? sc.path : "");
+		return rc ? rc : -EIO;
+	}
+	l->sh.watch = watch_new(&o->watch, g->policy, emit_alert, l);
+	l->sh.acct = ctacct_new(ACCT_FLOWS);
+	if (!l->sh.watch || !l->sh.acct) {
+		log_warn("cannot start the watcher");
+		return -ENOMEM;
+	}
+	if (!o->state_path || !*o->state_path)
+		return 0;
+	/* Its directory, one level (/var/lib/iotjail): a fresh install. */
+	snprintf(aside, sizeof(aside), "%s", o->state_path);
+	if (strrchr(aside, '/') && strrchr(aside, '/') != aside) {
+		*strrchr(aside, '/') = '\0';
+		if (mkdir(aside, 0750) < 0 && errno != EEXIST)
+			log_warn("state directory %s", aside);
+	}
+	rc = watch_load(l->sh.watch, o->state_path, wall_us() / 1000, why, sizeof(why));
+	if (rc == -EBADMSG) {
+		int r = statefile_set_aside(o->state_path, aside, sizeof(aside));
+
+		if (r < 0)
+			snprintf(aside, sizeof(aside), "(could not be renamed: %s)",
+				 strerror(-r));
+		log_warnx("state file %s: %s; set aside as %s, starting afresh",
+			  o->state_path, why, aside);
+	} else if (rc < 0 && rc != -ENOENT) {
+		errno = -rc;
+		log_warn("state file %s: starting afresh", o->state_path);
+	} else if (rc == 0) {
+		log_info("state: %s loaded", o->state_path);
+	}
+	l->next_state_ms = wall_us() / 1000 + STATE_INTERVAL_MS;
+	return 0;
 }
 
 static int setup(struct live *l, int ready_fd)
@@ -511,11 +597,11 @@ static int setup(struct live *l, int ready_fd)
 	l->sh.quarantine_timeout_ms = o->quarantine_timeout_ms;
 	l->sh.classify_all = o->classify_all;
 	l->sh.out.text = o->text;
-	l->sh.out.syslog = !o->foreground;
-	l->sh.out.alerts_fd = open_out(o->alerts_path, "alerts");
 	l->sh.out.flows_fd = open_out(o->flows_path, "flows");
-	if (l->sh.out.alerts_fd == -2 || l->sh.out.flows_fd == -2)
+	if (l->sh.out.flows_fd == -2)
 		return -EIO;
+	if ((rc = setup_watch(l, g)) < 0)
+		return rc;
 
 	memset(&l->cfg, 0, sizeof(l->cfg));
 	l->cfg.mode = o->mode;
@@ -612,6 +698,99 @@ static int setup(struct live *l, int ready_fd)
 	return 0;
 }
 
+static void save_state(struct live *l)
+{
+	int rc;
+
+	if (!l->o->state_path || !*l->o->state_path)
+		return;
+	rc = watch_save(l->sh.watch, l->o->state_path, wall_us() / 1000);
+	if (rc < 0) {
+		errno = -rc;
+		log_warn("cannot write the state file %s", l->o->state_path);
+	}
+}
+
+static void credit(void *ctx, uint32_t slot, uint64_t up_bytes, uint64_t up_packets,
+		   uint64_t down_bytes, uint64_t down_packets)
+{
+	struct live *l = ctx;
+
+	(void)up_packets;
+	(void)down_packets;
+	watch_credit(l->sh.watch, slot, wall_us(), up_bytes, down_bytes);
+}
+
+/* What the kernel forwarded for decided flows since the last read, from
+ * conntrack accounting (no ctnetlink needed: the procfs table of this
+ * network namespace). */
+static void read_accounting(struct live *l)
+{
+	struct ctacct_poll_stats st;
+	FILE *f = fopen(CONNTRACK_PROC, "re");
+	int rc;
+
+	if (!f) {
+		if (!l->acct_warned)
+			log_warn("cannot read %s: bytes forwarded after a verdict "
+				 "are not accounted", CONNTRACK_PROC);
+		l->acct_warned = true;
+		return;
+	}
+	memset(&st, 0, sizeof(st));
+	rc = ctacct_poll(l->sh.acct, f, wall_us() / 1000, credit, l, &st);
+	fclose(f);
+	if ((rc < 0 || st.acct_off) && !l->acct_warned) {
+		log_warnx("%s: %s", CONNTRACK_PROC, rc < 0 ? strerror(-rc)
+				    : "no byte counts (nf_conntrack_acct is off)");
+		l->acct_warned = true;
+	}
+}
+
+/* Once a second: the watcher's clock, and what is due. */
+static void every_second(struct live *l)
+{
+	uint64_t now = wall_us(), ms = now / 1000;
+
+	if (ms >= l->next_acct_ms) {
+		read_accounting(l);
+		l->next_acct_ms = ms + ACCT_INTERVAL_MS;
+	}
+	watch_tick(l->sh.watch, now);
+	if (ms >= l->next_state_ms) {
+		save_state(l);
+		l->next_state_ms = ms + STATE_INTERVAL_MS;
+	}
+}
+
+static void log_service(void *ctx, const char *device, const char *service,
+			enum policy_direction role, uint64_t up, uint64_t down)
+{
+	(void)ctx;
+	log_info("bytes: %s, %s (%s): up %" PRIu64 ", down %" PRIu64, device,
+		 service, role == POLICY_OUT ? "out" : "in", up, down);
+}
+
+static void log_watch(struct live *l)
+{
+	struct alert_sink_stats as;
+	struct watch_stats ws;
+
+	if (!l->sh.watch || !l->sh.out.alerts)
+		return;
+	watch_foreach_service(l->sh.watch, log_service, NULL);
+	watch_get_stats(l->sh.watch, &ws);
+	alert_sink_stats(l->sh.out.alerts, &as);
+	log_info("watcher: %" PRIu64 " devices, %" PRIu64 " services, %" PRIu64
+		 " alerts of its own; alerts: %" PRIu64 " written, %" PRIu64
+		 " suppressed by alert_rearm, %" PRIu64 " write errors",
+		 ws.devices, ws.slots, ws.alerts, as.emitted_total, as.suppressed,
+		 as.write_errors);
+	if (ws.full_devices || ws.full_slots)
+		log_warnx("watcher tables full: %" PRIu64 " device and %" PRIu64
+			  " service states not kept", ws.full_devices, ws.full_slots);
+}
+
 static void teardown(struct live *l)
 {
 	unsigned i;
@@ -641,14 +820,18 @@ static void teardown(struct live *l)
 	}
 	for (i = 0; i < l->n_workers; i++)
 		worker_free(l->w[i]);
+	if (l->sh.watch && l->installed)
+		save_state(l);
+	log_watch(l);
+	watch_free(l->sh.watch);
+	ctacct_free(l->sh.acct);
+	alert_sink_free(l->sh.out.alerts);
 	for (i = 0; i < l->n_retired; i++)
 		gen_free(l->retired[i]);
 	gen_free(atomic_load(&l->sh.current));
 	ijnft_close(l->nft);
 	if (l->pid_written)
 		unlink(l->o->pid_file);
-	if (l->sh.out.alerts_fd >= 0)
-		close(l->sh.out.alerts_fd);
 	if (l->sh.out.flows_fd >= 0)
 		close(l->sh.out.flows_fd);
 }
@@ -700,7 +883,7 @@ int live_run(const struct live_opts *o)
 
 	memset(&l, 0, sizeof(l));
 	l.o = o;
-	l.sh.out.alerts_fd = l.sh.out.flows_fd = -1;
+	l.sh.out.flows_fd = -1;
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
@@ -728,12 +911,22 @@ int live_run(const struct live_opts *o)
 			log_info("%s: stopping", strsignal(sig));
 			break;
 		}
+		if (sig == SIGHUP || sig == SIGUSR1) {
+			rc = alert_sink_reopen(l.sh.out.alerts);
+			if (rc < 0) {
+				errno = -rc;
+				log_warn("cannot reopen the alert log; still writing "
+					 "to the old one");
+			}
+		}
 		if (sig == SIGHUP)
 			reload(&l);
 		if (sig == SIGUSR1) {
 			log_counters(&l);
 			log_devices(atomic_load(&l.sh.current));
+			log_watch(&l);
 		}
+		every_second(&l);
 		reclaim(&l);
 		for (i = 0; i < l.n_workers; i++)
 			if (l.w[i] && worker_error(l.w[i]))

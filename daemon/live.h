@@ -7,7 +7,11 @@
  * queue per worker, install `inet iotjail` in one batch, start the workers,
  * write the pid file.  SIGHUP reloads the policy (a bad one is refused and
  * the running one kept), SIGTERM/SIGINT exit cleanly (the table is removed
- * unless keep_table), SIGUSR1 logs the counters.
+ * unless keep_table), SIGUSR1 logs the counters; SIGHUP and SIGUSR1 reopen
+ * the alert log (logrotate).  Once a second the watcher's clock ticks;
+ * every ACCT_INTERVAL the kernel's byte counts of decided flows are read
+ * (conntrack accounting) and credited; every STATE_INTERVAL and at exit
+ * the state file is written.
  */
 #ifndef IOTJAIL_LIVE_H
 #define IOTJAIL_LIVE_H
@@ -16,6 +20,7 @@
 #include <stdint.h>
 
 #include "daemon/pipeline.h"
+#include "daemon/watch.h"
 #include "nftables/nft.h"
 
 struct live_opts {
@@ -35,7 +40,10 @@ struct live_opts {
 	uint32_t quarantine_timeout_ms;	/* 0: until removed */
 	const char *pid_file;		/* NULL or "": none */
 	const char *alerts_path;	/* NULL: none */
+	uint64_t alerts_max_bytes;	/* rotate beyond; 0: no cap */
 	const char *flows_path;
+	const char *state_path;		/* NULL or "": no state file */
+	struct watch_config watch;
 };
 
 /* Runs until a signal ends it.  Returns the process exit status. */

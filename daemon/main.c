@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "daemon/classify.h"
 #include "daemon/judge.h"
@@ -26,8 +27,9 @@ static void usage(FILE *out)
 "                [--workers N] [--queue N] [--fail-closed] [--keep-table]\n"
 "                [--classify-all]\n"
 "                [--quarantine-timeout S] [--inspect N] [--max-flows N]\n"
+"                [--alert-risks LIST] [--alerts-max-size MB] [--state FILE]\n"
 "       iotjaild --replay CAPTURE... [-c POLICY] [--flows FILE] [--alerts FILE]\n"
-"                [--inspect N] [--max-flows N] [-q]\n"
+"                [--inspect N] [--max-flows N] [--alert-risks LIST] [-q]\n"
 "       iotjaild -t -c POLICY\n"
 "       iotjaild -V | -h\n"
 "\n"
@@ -54,6 +56,11 @@ static void usage(FILE *out)
 "  --inspect N       packets per flow handed to nDPI at most (1-255,\n"
 "                    default: the policy's inspect_packets, else 8)\n"
 "  --max-flows N     flow table capacity (per worker; default 65536)\n"
+"  --alert-risks L   nDPI flow risks that raise flow_risk: 'default', 'all',\n"
+"                    'none', or names separated by commas (docs/alerts.md)\n"
+"  --alerts-max-size MB  move the alert log to FILE.1 beyond this size\n"
+"  --state F         learnt behaviour and baselines across restarts\n"
+"                    (default /var/lib/iotjail/state; '' for none)\n"
 "  -q, --quiet       no per-flow lines on stdout\n"
 "  -V, --version     print the version\n");
 }
@@ -109,8 +116,80 @@ enum {
 	OPT_REPLAY = 256, OPT_FLOWS, OPT_ALERTS, OPT_INSPECT, OPT_MAX_FLOWS,
 	OPT_BRIDGE, OPT_ROUTER, OPT_LAN, OPT_PID_FILE, OPT_WORKERS, OPT_QUEUE,
 	OPT_FAIL_CLOSED, OPT_KEEP_TABLE, OPT_QUARANTINE_TIMEOUT,
-	OPT_CLASSIFY_ALL,
+	OPT_CLASSIFY_ALL, OPT_ALERT_RISKS, OPT_ALERTS_MAX, OPT_STATE,
 };
+
+/*
+ * The nDPI risks worth an alert by default: attacks, weak or forged
+ * crypto, clear-text credentials, software and domains known to be bad.
+ * Risks of style (non-standard ports, missing SNI, long certificate
+ * validity) are left out: on a LAN of appliances they fire all day.
+ * Names as this nDPI spells them; a name it does not know is skipped.
+ */
+static const char *const default_risks[] = {
+	"XSS Attack", "SQL Injection", "RCE Injection",
+	"Binary Application Transfer", "Self-signed Certificate",
+	"Obsolete TLS Version (1.1 or older)", "Weak TLS Cipher",
+	"TLS Expired Certificate", "HTTP Suspicious User-Agent",
+	"HTTP Numeric IP Address", "Suspicious DGA Domain name",
+	"SMB Insecure Version", "Unsafe Protocol", "Suspicious DNS Traffic",
+	"Risky Domain Name", "Possibly Malicious JA3 Fingerprint",
+	"Possibly Malicious SSL Cert. SHA1 Fingerprint",
+	"Clear-Text Credentials", "Possible Exploit Detected",
+};
+
+static int risk_bit(const char *name, size_t len)
+{
+	unsigned bit;
+
+	for (bit = 0; bit < 64; bit++) {
+		const char *n = classifier_risk_name(bit);
+
+		if (n && strlen(n) == len && !strncasecmp(n, name, len))
+			return (int)bit;
+	}
+	return -1;
+}
+
+/* LIST: "default", "all", "none" or names separated by commas.  -1 (and a
+ * message naming it) for a name this nDPI does not know. */
+static int risk_mask(const char *list, uint64_t *out)
+{
+	const char *p = list, *e;
+	size_t i;
+	int bit;
+
+	*out = 0;
+	if (!strcmp(list, "none"))
+		return 0;
+	if (!strcmp(list, "all")) {
+		for (bit = 0; bit < 64; bit++)
+			if (classifier_risk_name((unsigned)bit))
+				*out |= 1ULL << bit;
+		return 0;
+	}
+	if (!strcmp(list, "default")) {
+		for (i = 0; i < sizeof(default_risks) / sizeof(default_risks[0]); i++)
+			if ((bit = risk_bit(default_risks[i], strlen(default_risks[i]))) >= 0)
+				*out |= 1ULL << bit;
+		return 0;
+	}
+	for (; *p; p = *e ? e + 1 : e) {
+		while (*p == ' ')
+			p++;
+		e = strchr(p, ',');
+		if (!e)
+			e = p + strlen(p);
+		if ((bit = risk_bit(p, (size_t)(e - p))) < 0) {
+			fprintf(stderr, "iotjaild: --alert-risks: nDPI %s has no risk "
+				"called '%.*s' (see docs/alerts.md)\n",
+				classifier_ndpi_version(), (int)(e - p), p);
+			return -1;
+		}
+		*out |= 1ULL << bit;
+	}
+	return 0;
+}
 
 /* Copy an interface name, refusing what the kernel would refuse. */
 static int add_ifname(struct live_opts *lo, const char *opt, const char *name)
@@ -154,6 +233,9 @@ int main(int argc, char **argv)
 		{ "classify-all", no_argument, NULL, OPT_CLASSIFY_ALL },
 		{ "quarantine-timeout", required_argument, NULL,
 		  OPT_QUARANTINE_TIMEOUT },
+		{ "alert-risks", required_argument, NULL, OPT_ALERT_RISKS },
+		{ "alerts-max-size", required_argument, NULL, OPT_ALERTS_MAX },
+		{ "state", required_argument, NULL, OPT_STATE },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -163,14 +245,17 @@ int main(int argc, char **argv)
 	bool bridge = false, router = false, debug = false;
 	const char *flows_path = NULL, *alerts_path = NULL, *config = NULL;
 	bool replay = false, test = false, quiet = false, inspect_set = false;
+	const char *risks = "default";
 	struct policy *policy = NULL;
 	unsigned long v;
 	int ch, rc;
 
 	memset(&ro, 0, sizeof(ro));
 	pipeline_config_default(&ro.pipeline);
+	watch_config_default(&ro.watch);
 	memset(&lo, 0, sizeof(lo));
 	lo.pid_file = "/run/iotjaild.pid";
+	lo.state_path = "/var/lib/iotjail/state";
 	log_init(true, false, "iotjaild");
 	while ((ch = getopt_long(argc, argv, "c:tqfdVh", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -214,6 +299,13 @@ int main(int argc, char **argv)
 				return 2;
 			lo.quarantine_timeout_ms = (uint32_t)v * 1000;
 			break;
+		case OPT_ALERT_RISKS: risks = optarg; break;
+		case OPT_ALERTS_MAX:
+			if (parse_uint("--alerts-max-size", optarg, 1, 1u << 20, &v) < 0)
+				return 2;
+			lo.alerts_max_bytes = (uint64_t)v << 20;
+			break;
+		case OPT_STATE: lo.state_path = optarg; break;
 		case OPT_REPLAY: replay = true; break;
 		case 'c': config = optarg; break;
 		case 't': test = true; break;
@@ -243,6 +335,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (risk_mask(risks, &ro.watch.risk_mask) < 0)
+		return 2;
 	if (test) {
 		if (!config) {
 			fprintf(stderr, "iotjaild: -t needs -c POLICY\n");
@@ -274,6 +368,7 @@ int main(int argc, char **argv)
 		}
 		lo.config = config;
 		lo.pipeline = ro.pipeline;
+		lo.watch = ro.watch;
 		lo.inspect_set = inspect_set;
 		lo.alerts_path = alerts_path;
 		lo.flows_path = flows_path;

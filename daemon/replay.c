@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "daemon/alertlog.h"
+#include "daemon/alerts.h"
 #include "daemon/flow.h"
 #include "daemon/flowlog.h"
 #include "daemon/json.h"
@@ -15,6 +15,7 @@
 #include "daemon/packet.h"
 #include "daemon/pipeline.h"
 #include "daemon/replay.h"
+#include "daemon/watch.h"
 
 #ifndef DLT_LINUX_SLL2
 #define DLT_LINUX_SLL2 276
@@ -34,7 +35,10 @@ struct replay {
 	struct jbuf j;
 	uint64_t parse[__PACKET_STATUS_MAX];
 	uint64_t frames, write_errors;
-	uint64_t verdicts[__POLICY_ACTION_MAX], alerts, policy_errors;
+	uint64_t verdicts[__POLICY_ACTION_MAX], policy_errors;
+	struct alert_sink *sink;	/* with a policy */
+	struct watch *watch;		/* with a policy */
+	const struct flow *just_decided;	/* its deciding packet is counted */
 	int status;
 };
 
@@ -62,13 +66,23 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* A flow was decided: the policy's verdict, and its alerts at once (with
- * the time of the decision), as the live daemon would raise them. */
+static void emit(void *ctx, struct alert *a)
+{
+	struct replay *r = ctx;
+
+	if (alert_sink_emit(r->sink, a) < 0)
+		r->write_errors++;
+}
+
+/* A flow was decided: the policy's verdict, its alerts at once (with the
+ * time of the decision), then the watcher, as the live daemon does. */
 static void on_decided(void *ctx, struct pipeline *pl, struct flow *f)
 {
 	struct replay *r = ctx;
 	const struct classifier *c = pipeline_classifier(pl);
 	struct policy_verdict v;
+	struct watch_flow wf;
+	struct alert a;
 	unsigned i;
 
 	if (!r->o->policy)
@@ -79,20 +93,23 @@ static void on_decided(void *ctx, struct pipeline *pl, struct flow *f)
 	}
 	r->verdicts[v.action]++;
 	for (i = 0; i < v.n_alerts; i++) {
-		r->alerts++;
-		if (r->o->alerts) {
-			jbuf_reset(&r->j);
-			alertlog_json(&r->j, f->last_us, &v.alerts[i], &v, f, c,
-				      NULL);
-			if (jbuf_write_line(&r->j, r->o->alerts) < 0)
-				r->write_errors++;
-		}
-		if (r->o->alerts_text) {
-			alertlog_text(r->o->alerts_text, f->last_us,
-				      &v.alerts[i], &v);
-			fputc('\n', r->o->alerts_text);
-		}
+		alert_from_policy(&a, f->last_us, &v.alerts[i], &v, f, c, NULL);
+		emit(r, &a);
 	}
+	memset(&wf, 0, sizeof(wf));
+	wf.ts_us = f->last_us;
+	wf.f = f;
+	wf.c = c;
+	wf.v = &v;
+	f->slot = (uint16_t)watch_flow_decided(r->watch, &wf);
+	if (v.action == POLICY_QUARANTINE) {
+		const struct policy_device *d = v.initiator_dev;
+
+		if (d && (f->flags & (FLOW_F_MAC0 << f->initiator)))
+			watch_quarantine(r->watch, f->last_us, d,
+					 f->mac[f->initiator], 0, v.reason);
+	}
+	r->just_decided = f;
 }
 
 static void on_ended(void *ctx, struct pipeline *pl, struct flow *f,
@@ -114,6 +131,28 @@ static void on_ended(void *ctx, struct pipeline *pl, struct flow *f,
 	}
 }
 
+/* One packet through the pipeline; then the watcher counts the bytes of
+ * decided flows (those before and with the deciding packet were counted
+ * when the flow was decided) and sees time pass. */
+static void packet(struct replay *r, struct pipeline *pl, const struct packet *p,
+		   uint64_t ts)
+{
+	struct flow_key k;
+	struct flow *f;
+	bool handed;
+	int side;
+
+	r->just_decided = NULL;
+	f = pipeline_packet(pl, p, ts, &handed);
+	if (!r->watch)
+		return;
+	if (f && f->slot && f != r->just_decided && f->state != FLOW_INSPECTING) {
+		side = flow_key_from_packet(&k, p);
+		watch_packet(r->watch, f, side, p->ip_len, ts);
+	}
+	watch_tick(r->watch, ts);
+}
+
 static void replay_file(struct replay *r, struct pipeline *pl,
 			const char *path, double t0)
 {
@@ -126,7 +165,6 @@ static void replay_file(struct replay *r, struct pipeline *pl,
 	double last_progress = t0, t;
 	pcap_t *pc;
 	FILE *fp;
-	bool handed;
 	int rc;
 
 	/* Our own FILE with a 1 MiB buffer: with stdio's 4 KiB default,
@@ -162,7 +200,7 @@ static void replay_file(struct replay *r, struct pipeline *pl,
 		st = packet_parse_link(&p, link, data, h->caplen);
 		r->parse[st]++;
 		if (st == PACKET_OK)
-			pipeline_packet(pl, &p, ts, &handed);
+			packet(r, pl, &p, ts);
 		if ((r->frames & 0xffff) == 0 && (t = now_s()) - last_progress >= 1.0) {
 			fprintf(r->o->summary,
 				"replay: %s: %" PRIu64 " packets, %.0f pkt/s\n",
@@ -196,12 +234,31 @@ int replay_run(const struct replay_opts *o, char *const *files, int n_files)
 	int i;
 
 	jbuf_init(&r.j);
+	if (o->policy) {
+		struct alert_sink_config sc = {
+			.json = o->alerts,
+			.text = o->alerts_text,
+			.rearm_ms = policy_alert_rearm_ms(o->policy),
+		};
+		int err = 0;
+
+		r.sink = alert_sink_new(&sc, &err);
+		r.watch = r.sink ? watch_new(&o->watch, o->policy, emit, &r) : NULL;
+		if (!r.watch) {
+			fprintf(o->summary, "replay: cannot start the watcher: %s\n",
+				strerror(err ? -err : errno));
+			alert_sink_free(r.sink);
+			return 1;
+		}
+	}
 	r.iobuf = malloc(REPLAY_IOBUF);	/* NULL: stdio's default buffer */
 	pl = pipeline_new(&o->pipeline, &ops, &r);
 	if (!pl) {
 		fprintf(o->summary, "replay: cannot start the pipeline: %s\n",
 			strerror(errno));
 		free(r.iobuf);
+		watch_free(r.watch);
+		alert_sink_free(r.sink);
 		return 1;
 	}
 	t0 = now_s();
@@ -233,13 +290,25 @@ int replay_run(const struct replay_opts *o, char *const *files, int n_files)
 		ps.decided[FLOW_BY_CLASSIFIED], ps.decided[FLOW_BY_LIMIT],
 		ps.decided[FLOW_BY_GIVEUP], ps.handed,
 		ft.ended[FLOW_END_EVICTED]);
-	if (o->policy)
+	if (o->policy) {
+		struct alert_sink_stats as;
+		struct watch_stats ws;
+
+		alert_sink_stats(r.sink, &as);
+		watch_get_stats(r.watch, &ws);
 		fprintf(o->summary,
 			"verdicts: %" PRIu64 " allow, %" PRIu64 " alert, %" PRIu64
-			" deny, %" PRIu64 " quarantine; %" PRIu64 " alerts\n",
+			" deny, %" PRIu64 " quarantine; %" PRIu64 " alerts (%"
+			PRIu64 " more suppressed by alert_rearm); watcher: %"
+			PRIu64 " devices, %" PRIu64 " services\n",
 			r.verdicts[POLICY_ALLOW], r.verdicts[POLICY_ALERT],
 			r.verdicts[POLICY_DENY], r.verdicts[POLICY_QUARANTINE],
-			r.alerts);
+			as.emitted_total, as.suppressed, ws.devices, ws.slots);
+		if (ws.full_devices || ws.full_slots)
+			fprintf(o->summary, "replay: watcher tables full: %" PRIu64
+				" device and %" PRIu64 " service states not kept\n",
+				ws.full_devices, ws.full_slots);
+	}
 	if (r.policy_errors) {
 		fprintf(o->summary, "replay: %" PRIu64 " flows could not be "
 			"evaluated and were allowed\n", r.policy_errors);
@@ -249,6 +318,8 @@ int replay_run(const struct replay_opts *o, char *const *files, int n_files)
 		fprintf(o->summary, "replay: %" PRIu64 " flows decided as "
 			"unknown: no memory for nDPI state\n", ps.nomem);
 	pipeline_free(pl);
+	watch_free(r.watch);
+	alert_sink_free(r.sink);
 	if (r.write_errors) {
 		fprintf(o->summary, "replay: %" PRIu64 " output lines could "
 			"not be written\n", r.write_errors);

@@ -10,12 +10,14 @@
 #include <stdio.h>
 
 #include "daemon/pipeline.h"
+#include "daemon/watch.h"
 
 struct policy;
 
 struct replay_opts {
 	struct pipeline_config pipeline;
 	const struct policy *policy;	/* verdicts and alerts, or NULL */
+	struct watch_config watch;	/* the watcher, with a policy */
 	FILE *flows_json;	/* one JSON object per flow, or NULL */
 	FILE *flows_text;	/* one human line per flow, or NULL */
 	FILE *alerts;		/* JSON lines, or NULL */

@@ -10,8 +10,9 @@
 #include <syslog.h>
 #include <time.h>
 
-#include "daemon/alertlog.h"
+#include "daemon/alerts.h"
 #include "daemon/classify.h"
+#include "daemon/ctacct.h"
 #include "daemon/devview.h"
 #include "daemon/flow.h"
 #include "daemon/flowlog.h"
@@ -20,6 +21,7 @@
 #include "daemon/log.h"
 #include "daemon/nfq.h"
 #include "daemon/packet.h"
+#include "daemon/watch.h"
 #include "daemon/worker.h"
 #include "nftables/nft.h"
 #include "policy/policy.h"
@@ -104,50 +106,29 @@ static void cur_ifnames(struct worker *w, const struct flow *f,
 						 : np->outdev);
 }
 
-/* Text for stdout and syslog: render with stdio into a buffer. */
-static void alert_text_line(const struct policy_alert *a,
-			    const struct policy_verdict *v, uint64_t ts,
-			    char *buf, size_t len)
-{
-	FILE *m = fmemopen(buf, len, "w");
-
-	buf[0] = 0;
-	if (!m)
-		return;
-	alertlog_text(m, ts, a, v);
-	fclose(m);
-}
-
+/* The policy's own alerts (service not allowed, unknown device, binding
+ * violation) through the sink, which applies re-arm. */
 static void emit_alerts(struct worker *w, const struct flow *f,
 			const struct policy_verdict *v, const char *ifn[2])
 {
 	const struct classifier *c = pipeline_classifier(w->pl);
 	struct devview *view = w->gen->view;
-	char line[512];
+	struct alert a;
 	unsigned i;
+	int rc;
 
 	for (i = 0; i < v->n_alerts; i++) {
-		const struct policy_alert *a = &v->alerts[i];
+		const struct policy_alert *pa = &v->alerts[i];
 
+		alert_from_policy(&a, f->last_us, pa, v, f, c, ifn);
+		rc = alert_sink_emit(w->sh->out.alerts, &a);
+		if (rc < 0)
+			w->st.alert_write_errors++;
+		if (rc == 0)
+			continue;	/* within its re-arm time */
 		w->st.alerts++;
-		devview_add(view, w->idx, devview_slot(view, a->device),
+		devview_add(view, w->idx, devview_slot(view, pa->device),
 			    DEVVIEW_ALERTS, 1);
-		if (w->sh->out.alerts_fd >= 0) {
-			jbuf_reset(&w->j);
-			alertlog_json(&w->j, f->last_us, a, v, f, c, ifn);
-			if (jbuf_write_fd(&w->j, w->sh->out.alerts_fd) < 0)
-				w->st.alert_write_errors++;
-		}
-		if (w->sh->out.text || w->sh->out.syslog)
-			alert_text_line(a, v, f->last_us, line, sizeof(line));
-		if (w->sh->out.syslog)
-			syslog(LOG_WARNING, "%s", line);
-		if (w->sh->out.text) {
-			flockfile(stdout);
-			fprintf(stdout, "%s\n", line);
-			fflush(stdout);
-			funlockfile(stdout);
-		}
 	}
 }
 
@@ -195,6 +176,8 @@ static void quarantine(struct worker *w, const struct flow *f,
 		return;
 	}
 	w->st.quarantines++;
+	watch_quarantine(w->sh->watch, f->last_us, d ? d : policy_unknown_device(w->gen->policy),
+			 mac, w->sh->quarantine_timeout_ms, v->reason);
 	log_info("quarantined %s (%02x:%02x:%02x:%02x:%02x:%02x)%s",
 		 d ? policy_device_name(d) : "?", mac[0], mac[1], mac[2],
 		 mac[3], mac[4], mac[5],
@@ -237,9 +220,39 @@ static void account(struct worker *w, const struct flow *f,
 	}
 }
 
+/* The watcher learns the flow and gives its accounting slot; the kernel's
+ * byte counts of the flow will be credited to that slot from now on (what
+ * this worker already saw of it is credited by the watcher itself). */
+static void watch_decided(struct worker *w, struct flow *f,
+			  const struct policy_verdict *v, const char *ifn[2],
+			  bool again)
+{
+	struct watch_flow wf;
+	uint64_t up[2], pk[2];
+	int s = f->initiator;
+
+	memset(&wf, 0, sizeof(wf));
+	wf.ts_us = f->last_us;
+	wf.f = f;
+	wf.c = pipeline_classifier(w->pl);
+	wf.v = v;
+	wf.ifnames[0] = ifn[0];
+	wf.ifnames[1] = ifn[1];
+	wf.again = again;
+	f->slot = (uint16_t)watch_flow_decided(w->sh->watch, &wf);
+	if (!f->slot || !w->sh->acct)
+		return;
+	up[0] = f->bytes[s];
+	up[1] = f->bytes[!s];
+	pk[0] = f->packets[s];
+	pk[1] = f->packets[!s];
+	if (ctacct_track(w->sh->acct, &f->key, (uint8_t)s, f->slot, up, pk) < 0)
+		w->st.acct_full++;
+}
+
 /* Judge F under the worker's generation: verdict into the flow, alerts out,
  * quarantine in the kernel.  The packet verdict is given by the caller. */
-static void judge(struct worker *w, struct flow *f)
+static void judge(struct worker *w, struct flow *f, bool again)
 {
 	struct policy_verdict v;
 	const char *ifn[2];
@@ -254,6 +267,7 @@ static void judge(struct worker *w, struct flow *f)
 	f->generation = w->gen->generation;
 	account(w, f, &v, ifn);
 	emit_alerts(w, f, &v, ifn);
+	watch_decided(w, f, &v, ifn, again);
 	if (v.action == POLICY_QUARANTINE)
 		quarantine(w, f, &v);
 	if (w->sh->out.text) {
@@ -297,7 +311,7 @@ static void on_decided(void *ctx, struct pipeline *pl, struct flow *f)
 
 	(void)pl;
 	w->st.decided++;
-	judge(w, f);
+	judge(w, f, false);
 }
 
 /* Decide at the first packet when the policy does not care what the flow
@@ -414,7 +428,7 @@ static void handle(struct worker *w, const struct nfqueue_packet *np)
 		w->st.late++;
 		if (f->generation != w->gen->generation) {
 			w->st.rejudged++;
-			judge(w, f);
+			judge(w, f, true);
 		}
 	}
 	w->cur = NULL;

@@ -22,6 +22,9 @@
 
 struct policy;
 struct devview;
+struct alert_sink;
+struct watch;
+struct ctacct;
 
 /* What a policy generation is: the policy, its device view, and the 8-bit
  * number its verdicts carry in the conntrack mark. */
@@ -33,16 +36,18 @@ struct live_gen {
 
 /* Where verdicts and alerts go.  fds are -1 when not wanted. */
 struct live_out {
-	int alerts_fd;		/* alert JSON lines */
+	struct alert_sink *alerts;	/* every alert: file, syslog, text */
 	int flows_fd;		/* one JSON line per ended flow */
 	bool text;		/* human lines on stdout (foreground) */
-	bool syslog;		/* alerts to syslog as well */
 };
 
 /* Shared by all workers and the main thread. */
 struct live_shared {
 	_Atomic(struct live_gen *) current;
 	struct live_out out;
+	struct watch *watch;	/* behaviour over time (thread-safe) */
+	struct ctacct *acct;	/* decided flows whose kernel bytes are read,
+				 * or NULL (thread-safe) */
 	struct pipeline_config pipeline;
 	uint32_t quarantine_timeout_ms;	/* 0: until removed */
 	bool classify_all;	/* never decide before classification */
@@ -64,6 +69,7 @@ struct worker_stats {
 					 * packets (queued per flow = ratio) */
 	uint32_t max_packets;	/* most packets one ended flow queued */
 	uint64_t alerts, alert_write_errors, flow_write_errors;
+	uint64_t acct_full;	/* decided flows the accounting could not track */
 	uint64_t quarantines, quarantine_errors;
 	uint64_t policy_errors, send_errors;
 	struct pipeline_stats pl;

@@ -1,5 +1,6 @@
 /* policy: lifetime, names and getters of a loaded policy. */
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <string.h>
 
 #include "policy/arena.h"
@@ -106,6 +107,20 @@ enum policy_mode policy_device_mode(const struct policy_device *d)
 	return d ? d->mode : POLICY_MODE_ENFORCE;
 }
 
+bool policy_device_is_host(const struct policy_device *d)
+{
+	uint32_t i;
+
+	if (!d || d->unknown)
+		return false;
+	if (d->n_macs)
+		return true;
+	for (i = 0; i < d->n_prefixes; i++)
+		if (d->prefixes[i].len != (d->prefixes[i].family == AF_INET ? 32 : 128))
+			return false;
+	return d->n_prefixes > 0;
+}
+
 enum policy_deny_with policy_device_deny_with(const struct policy_device *d)
 {
 	return d ? d->deny_with : POLICY_DENY_DROP;
@@ -169,4 +184,14 @@ unsigned policy_rule_line(const struct policy_rule *r)
 const struct policy_limits *policy_rule_limits(const struct policy_rule *r)
 {
 	return r ? &r->limits : NULL;
+}
+
+bool policy_rule_names_remote(const struct policy_rule *r)
+{
+	return r && r->has_remote;
+}
+
+bool policy_rule_names_service(const struct policy_rule *r)
+{
+	return r && (!r->any_proto || r->n_cats || r->n_ports);
 }

@@ -245,6 +245,10 @@ enum policy_mode policy_device_mode(const struct policy_device *d);
 enum policy_deny_with policy_device_deny_with(const struct policy_device *d);
 /* The first declared MAC into mac; false if the device declares none. */
 bool policy_device_mac(const struct policy_device *d, uint8_t mac[6]);
+/* Is the device one machine: it declares a MAC, or only host addresses
+ * (/32, /128)?  false for the unknown device, address ranges and
+ * port-only devices, which stand for several machines. */
+bool policy_device_is_host(const struct policy_device *d);
 /* Effective limits: the device's own, each unset one taken from its profile. */
 const struct policy_limits *policy_device_limits(const struct policy_device *d);
 
@@ -265,5 +269,10 @@ enum policy_direction policy_rule_direction(const struct policy_rule *r);
 const char *policy_rule_file(const struct policy_rule *r);
 unsigned policy_rule_line(const struct policy_rule *r);
 const struct policy_limits *policy_rule_limits(const struct policy_rule *r);
+/* Does the rule name the remote side (hosts, prefixes, devices, lan/wan)?
+ * Then the endpoints of the flows it allows are declared, not learnt. */
+bool policy_rule_names_remote(const struct policy_rule *r);
+/* Does it name the service (a protocol, a category or ports)? */
+bool policy_rule_names_service(const struct policy_rule *r);
 
 #endif

@@ -1362,6 +1362,7 @@ struct http_get {
 	size_t body;		/* response body size (HTML: approximately) */
 	enum side_id closer;	/* who closes the connection */
 	uint64_t linger;	/* idle time before it does */
+	uint16_t port;		/* server port; 0: 80 */
 };
 
 static uint64_t gen_http(struct gen *g, uint64_t t, const struct host *c, uint16_t cport,
@@ -1374,7 +1375,7 @@ static uint64_t gen_http(struct gen *g, uint64_t t, const struct host *c, uint16
 	int browser = strncmp(rq->ua, "Mozilla/", 8) == 0;
 	const char *conn = rq->closer == SRV && rq->linger == 0 ? "close" : "keep-alive";
 
-	flow_init(&f, g, IPPROTO_TCP, 0, c, cport, s, 80, t);
+	flow_init(&f, g, IPPROTO_TCP, 0, c, cport, s, rq->port ? rq->port : 80, t);
 	tcp_open(&f);
 	f.t += 150;
 
@@ -1906,6 +1907,187 @@ static void scen_laptop(struct gen *g, const struct opts *o)
 	memcpy(g->local_mac, l.laptop.mac, 6);
 	laptop_web4(g, &l, BASE_US + 1 * SEC);
 	laptop_web6(g, &l, BASE_US + 3 * SEC);
+}
+
+/* ---- watch: behaviour over time -------------------------------------------- */
+
+/* A TLS session in which the client uploads UP bytes of application data
+ * (a camera sending its clips), then a short answer. */
+static uint64_t gen_tls_upload(struct gen *g, uint64_t t, const struct host *c,
+			       const struct host *s, const char *sni, size_t up)
+{
+	uint8_t mem[8192];
+	uint8_t sid[32];
+	struct buf b;
+	struct flow f;
+
+	flow_init(&f, g, IPPROTO_TCP, 0, c, 0, s, 443, t);
+	tcp_open(&f);
+	f.t += 200;
+	buf_init(&b, mem, sizeof(mem));
+	tls_client_hello(&b, &g->rng, sni, "http/1.1", sid);
+	tcp_send_buf(&f, CLI, &b, "ClientHello");
+	flow_turn(&f, SRV, rng_between(&g->rng, 1 * MSEC, 3 * MSEC));
+	buf_init(&b, mem, sizeof(mem));
+	tls_server_flight(&b, &g->rng, sid, rng_between(&g->rng, 2400, 3600));
+	tcp_send_buf(&f, SRV, &b, "ServerHello flight");
+	flow_turn(&f, CLI, rng_between(&g->rng, 600, 1500));
+	while (up) {
+		size_t n = up > 8000 ? 8000 : up;
+
+		buf_init(&b, mem, sizeof(mem));
+		tls_appdata(&b, &g->rng, n);
+		tcp_send_buf(&f, CLI, &b, "upload");
+		f.t += seg_gap(n);
+		up -= n;
+	}
+	flow_turn(&f, SRV, rng_between(&g->rng, 2 * MSEC, 5 * MSEC));
+	buf_init(&b, mem, sizeof(mem));
+	tls_appdata(&b, &g->rng, 120);
+	tcp_send_buf(&f, SRV, &b, "upload answer");
+	f.t += 150;
+	tcp_close(&f, CLI);
+	return f.t;
+}
+
+/* A connection attempt to PORT answered by a reset: one probe of a scan. */
+static void gen_probe(struct gen *g, uint64_t t, const struct host *c, const struct host *s,
+		      uint16_t port)
+{
+	struct flow f;
+
+	flow_init(&f, g, IPPROTO_TCP, 0, c, 0, s, port, t);
+	tcp_emit(&f, CLI, f.t, TF_SYN, NULL, 0);
+	flow_turn(&f, SRV, 20);
+	tcp_emit(&f, SRV, f.t, TF_RST | TF_ACK, NULL, 0);
+}
+
+static const struct http_get sensor_report = {
+	.host = "api.sensor.example",
+	.path = "/v1/report?temp=21.5&hum=40",
+	.ua = "sensor-fw/1.4",
+	.ctype = "application/json",
+	.body = 24,
+	.closer = SRV,
+	.linger = 0,
+};
+
+static const struct http_get sensor_numeric = {
+	.host = "203.0.113.77",
+	.path = "/fw/update.bin",
+	.ua = "sensor-fw/1.4",
+	.ctype = "application/octet-stream",
+	.body = 2048,
+	.closer = SRV,
+	.linger = 0,
+};
+
+static const struct http_get laptop_8080 = {
+	.host = "192.168.1.50:8080",
+	.path = "/",
+	.ua = "nvr-agent/2.0",
+	.ctype = "text/html",
+	.body = 800,
+	.closer = SRV,
+	.linger = 0,
+	.port = 8080,
+};
+
+static const struct http_get laptop_9090 = {
+	.host = "192.168.1.50:9090",
+	.path = "/metrics",
+	.ua = "nvr-agent/2.0",
+	.ctype = "text/plain",
+	.body = 600,
+	.closer = SRV,
+	.linger = 0,
+	.port = 9090,
+};
+
+/*
+ * Two and a half hours of one home, each device showing one behaviour the
+ * watcher must notice (tests/replay/watch.yaml, docs/alerts.md):
+ *   cam      uploads ~40 KB every 5 min, then 5 MB at 85 min (above its
+ *            baseline, over its hourly limit), then nothing (silent);
+ *   plug     MQTT to its broker, and at 70 min to another one (new endpoint);
+ *            NTP, which a rule allows with an alert;
+ *   nvr      asks the cam for its stream, which the cam may not serve;
+ *   sensor   a report every 60 s, one early at 30 min, then none (late), a
+ *            burst of 25 flows at 40 min (flood), a numeric-IP download at
+ *            50 min (flow risk);
+ *   printer  its SSDP from another address at 80 min (binding change);
+ *            asks the laptop on 8080 while learning, on 9090 at 75 min
+ *            (new service in);
+ *   stranger probes 70 hosts on port 23 at 100 min (scan);
+ *   tv       sends from an address it did not declare at 110 min
+ *            (quarantine).
+ */
+static void scen_watch(struct gen *g, const struct opts *o)
+{
+	struct host sensor, api, broker2, tv, printer2;
+	struct lan l;
+	uint64_t t;
+	unsigned i;
+
+	(void)o;
+	lan_init(&l);
+	host_set(&sensor, "02:00:00:00:00:13", "192.168.1.13", NULL, 64, 900);
+	host_set(&api, "02:00:00:00:00:01", "198.51.100.40", NULL, 52, 20 * MSEC);
+	host_set(&broker2, "02:00:00:00:00:01", "192.0.2.31", NULL, 50, 35 * MSEC);
+	host_set(&tv, "02:00:00:00:00:14", "192.168.1.40", NULL, 64, 300);
+	host_set(&printer2, "02:00:00:00:00:12", "192.168.1.42", NULL, 64, 400);
+
+	for (i = 0; i < 17; i++) {
+		t = BASE_US + 20 * SEC + i * 300 * SEC;
+		t = gen_dns(g, t, &l.cam, 0, &l.router, 0, "cam.vendor-cloud.example", DNS_A,
+			    l.cam_cloud.ip4);
+		gen_tls_upload(g, t + 5 * MSEC, &l.cam, &l.cam_cloud, "cam.vendor-cloud.example",
+			       rng_between(&g->rng, 38000, 46000));
+	}
+	gen_tls_upload(g, BASE_US + 85 * 60 * SEC, &l.cam, &l.cam_cloud,
+		       "cam.vendor-cloud.example", 5000000);
+
+	gen_mqtt(g, BASE_US + 60 * SEC, &l.plug, 0, &l.plug_cloud, "plug-kitchen",
+		 "plugs/kitchen/power", 3, 60 * SEC);
+	gen_ntp(g, BASE_US + 2 * 60 * SEC, &l.plug, 0, &l.ntp);	/* a rule says: alert */
+	gen_rtsp(g, BASE_US + 20 * 60 * SEC, &l.nvr, &l.cam);	/* the cam serves nothing */
+	gen_mqtt(g, BASE_US + 70 * 60 * SEC, &l.plug, 0, &broker2, "plug-kitchen",
+		 "plugs/kitchen/power", 2, 60 * SEC);
+
+	for (i = 0; i < 30; i++)
+		gen_http(g, BASE_US + 30 * SEC + i * 60 * SEC, &sensor, 0, &api, &sensor_report);
+	gen_http(g, BASE_US + 30 * SEC + 29 * 60 * SEC + 20 * SEC, &sensor, 0, &api,
+		 &sensor_report);
+	for (i = 0; i < 25; i++)
+		gen_http(g, BASE_US + 40 * 60 * SEC + i * 1200 * MSEC, &sensor, 0, &api,
+			 &sensor_report);
+	gen_http(g, BASE_US + 50 * 60 * SEC, &sensor, 0, &l.web, &sensor_numeric);
+
+	gen_ssdp_notify(g, BASE_US + 5 * 60 * SEC, &l.printer, &l.ssdp);
+	gen_ssdp_notify(g, BASE_US + 80 * 60 * SEC, &printer2, &l.ssdp);
+
+	gen_http(g, BASE_US + 30 * 60 * SEC, &l.nvr, 0, &l.laptop, &laptop_8080);
+	gen_http(g, BASE_US + 75 * 60 * SEC, &l.nvr, 0, &l.laptop, &laptop_9090);
+	gen_http(g, BASE_US + 76 * 60 * SEC, &l.nvr, 0, &l.laptop, &laptop_8080);
+
+	for (i = 0; i < 70; i++) {
+		struct host victim;
+		char ip[16];
+
+		snprintf(ip, sizeof(ip), "203.0.113.%u", i + 1);
+		host_set(&victim, "02:00:00:00:00:01", ip, NULL, 50, 15 * MSEC);
+		gen_probe(g, BASE_US + 100 * 60 * SEC + i * 500 * MSEC, &l.stranger, &victim, 23);
+	}
+
+	t = gen_dns(g, BASE_US + 105 * 60 * SEC, &tv, 0, &l.router, 0, "tv.vendor.example", DNS_A,
+		    api.ip4);
+	tv.ip4[3] = 41;
+	gen_dns(g, BASE_US + 110 * 60 * SEC, &tv, 0, &l.router, 0, "tv.vendor.example", DNS_A,
+		api.ip4);
+	/* the laptop looks a name up every 5 min, from the start (so its
+	 * learning ends before the NVR's visit at 75 min) to 150 min */
+	for (t = BASE_US + 60 * SEC; t < BASE_US + 150 * 60 * SEC; t += 5 * 60 * SEC)
+		gen_dns(g, t, &l.laptop, 0, &l.router, 0, "www.example.com", DNS_A, l.web.ip4);
 }
 
 /* ---- malformed ------------------------------------------------------------------ */
@@ -2693,6 +2875,8 @@ static const struct scenario scenarios[] = {
 	  "laptop DNS/HTTP/TLS (v4+v6), Linux cooked capture v2" },
 	{ "raw", DLT_RAW, LT_RAW, scen_laptop,
 	  "laptop DNS/HTTP/TLS (v4+v6), raw IP" },
+	{ "watch", DLT_EN10MB, LT_ETH, scen_watch,
+	  "two and a half hours of one home, each device misbehaving once (watcher)" },
 	{ "malformed", DLT_EN10MB, LT_ETH, scen_malformed,
 	  "frames each broken in one way, between good flows" },
 	{ "bench", DLT_EN10MB, LT_ETH, scen_bench,

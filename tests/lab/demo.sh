@@ -52,7 +52,7 @@ say "building the lab: camera, smart plug, laptop behind bridge br0; DNS, web, M
 say "starting iotjaild on br0 with $policy"
 ip netns exec "$P-br" "$top/$B/iotjaild" -f -c "$policy" --bridge br0 \
 	--pid-file "$run/iotjaild.pid" --alerts "$run/alerts.jsonl" \
-	--flows "$run/flows.jsonl" &
+	--flows "$run/flows.jsonl" --state "$run/state" &
 daemon_pid=$!
 for _ in $(seq 100); do
 	[ -s "$run/iotjaild.pid" ] && break
