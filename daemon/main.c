@@ -29,7 +29,8 @@ static void usage(FILE *out)
 "                [--quarantine-timeout S] [--inspect N] [--max-flows N]\n"
 "                [--alert-risks LIST] [--alerts-max-size MB] [--state FILE]\n"
 "       iotjaild --replay CAPTURE... [-c POLICY] [--flows FILE] [--alerts FILE]\n"
-"                [--inspect N] [--max-flows N] [--alert-risks LIST] [-q]\n"
+"                [--inspect N] [--max-flows N] [--alert-risks LIST]\n"
+"                [--quarantine-timeout S] [-q]\n"
 "       iotjaild -t -c POLICY\n"
 "       iotjaild -V | -h\n"
 "\n"
@@ -298,6 +299,7 @@ int main(int argc, char **argv)
 				       86400 * 49, &v) < 0)
 				return 2;
 			lo.quarantine_timeout_ms = (uint32_t)v * 1000;
+			ro.quarantine_timeout_ms = lo.quarantine_timeout_ms;
 			break;
 		case OPT_ALERT_RISKS: risks = optarg; break;
 		case OPT_ALERTS_MAX:

@@ -107,7 +107,8 @@ static void on_decided(void *ctx, struct pipeline *pl, struct flow *f)
 
 		if (d && (f->flags & (FLOW_F_MAC0 << f->initiator)))
 			watch_quarantine(r->watch, f->last_us, d,
-					 f->mac[f->initiator], 0, v.reason);
+					 f->mac[f->initiator],
+					 r->o->quarantine_timeout_ms, v.reason);
 	}
 	r->just_decided = f;
 }

@@ -18,6 +18,8 @@ struct replay_opts {
 	struct pipeline_config pipeline;
 	const struct policy *policy;	/* verdicts and alerts, or NULL */
 	struct watch_config watch;	/* the watcher, with a policy */
+	uint32_t quarantine_timeout_ms;	/* as the live daemon's; 0: until
+					 * released */
 	FILE *flows_json;	/* one JSON object per flow, or NULL */
 	FILE *flows_text;	/* one human line per flow, or NULL */
 	FILE *alerts;		/* JSON lines, or NULL */

@@ -13,7 +13,7 @@ out=$(mktemp -d "${TMPDIR:-/tmp}/iotjail-golden.XXXXXX")
 trap 'rm -rf "$out"' EXIT INT TERM
 for cap in "$B"/gen/*.pcap; do
 	name=$(basename "$cap" .pcap)
-	policy=$(awk -v n="$name" '$1 == n { print "-c " $2 }' tests/replay/policies)
+	policy=$(awk -v n="$name" '$1 == n { $1 = "-c"; print }' tests/replay/policies)
 	# shellcheck disable=SC2086
 	"$B/iotjaild" --replay "$cap" $policy -q --flows "$out/$name.flows.json" \
 		--alerts "$out/$name.alerts.json" 2>"$out/$name.err"
