@@ -592,9 +592,13 @@ static void out_checks(struct watch *w, struct dev_state *d, const struct watch_
 
 	if (!(rule && policy_rule_names_remote(rule))) {
 		endpoint_of(f, wf->c, remote, ep, sizeof(ep));
+		uint32_t max = lim ? lim->max_endpoints : 0;
+
+		/* Past the policy's max_endpoints a new endpoint is news even
+		 * while the device is being learnt. */
 		if (!learnt(&d->n_endpoints, w->cfg.max_endpoints,
 			    fnv(ep, strlen(ep), FNV_SEED), d->endpoints, true) &&
-		    !learning(w, d, now_ms)) {
+		    (!learning(w, d, now_ms) || (max && d->n_endpoints > max))) {
 			start_alert(w, &a, wf->ts_us, "new_endpoint", d, f, wf->c);
 			alert_message(&a, "%s: talks to a new endpoint, %s (%s port %u)",
 				      d->name, ep,
@@ -602,6 +606,11 @@ static void out_checks(struct watch *w, struct dev_state *d, const struct watch_
 				      f->key.port[remote]);
 			alert_add_str(&a, "endpoint", ep);
 			alert_add_u64(&a, "learnt_endpoints", d->n_endpoints);
+			if (max) {
+				alert_add_u64(&a, "max_endpoints", max);
+				if (d->n_endpoints > max)
+					alert_add_bool(&a, "over_limit", true);
+			}
 			if (d->n_endpoints >= w->cfg.max_endpoints)
 				alert_add_bool(&a, "learnt_set_full", true);
 			a.rearm_key = ep;

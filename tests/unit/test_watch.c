@@ -31,7 +31,8 @@ static const char yaml[] =
 	"  cam: {ip: 10.0.0.10, out: [any], in: [any]}\n"
 	"  quiet: {ip: 10.0.0.11, mode: learn, out: [any]}\n"
 	"  range: {ip: 10.0.1.0/24, out: [any]}\n"
-	"  srv: {mac: '02:00:00:00:00:20', out: [any], in: [any]}\n";
+	"  srv: {mac: '02:00:00:00:00:20', out: [any], in: [any]}\n"
+	"  few: {ip: 10.0.0.12, out: [any], limits: {max_endpoints: 2}}\n";
 
 /* The same devices, cam renamed and one rule added before srv's any. */
 static const char yaml2[] =
@@ -215,6 +216,13 @@ static void test_learning(void **state)
 	/* once learnt, not again */
 	flow(fx, later + MIN, "10.0.0.10", NULL, 40004, "203.0.113.9", 443, NULL, NULL, 0, 0);
 	assert_int_equal(count(fx, "\"new_endpoint\""), 1);
+
+	/* max_endpoints 2: the third is news even while learning */
+	flow(fx, T0, "10.0.0.12", NULL, 40000, "198.51.100.1", 443, NULL, NULL, 0, 0);
+	flow(fx, T0, "10.0.0.12", NULL, 40001, "198.51.101.1", 443, NULL, NULL, 0, 0);
+	assert_int_equal(count(fx, "\"name\":\"few\""), 0);
+	flow(fx, T0, "10.0.0.12", NULL, 40002, "198.51.102.1", 443, NULL, NULL, 0, 0);
+	assert_int_equal(count(fx, "\"max_endpoints\":2,\"over_limit\":true"), 1);
 
 	/* learn mode: learnt, never said */
 	flow(fx, T0, "10.0.0.11", NULL, 40000, "198.51.100.1", 443, NULL, NULL, 0, 0);
