@@ -375,6 +375,14 @@ static void log_worker_stats(struct live *l)
 			 s.ended ? (double)s.ended_packets / (double)s.ended
 				 : 0.0,
 			 s.max_packets, s.alerts, s.quarantines, s.icmp_errors);
+		log_info("queue %u: %" PRIu64 " wakeups (%.2f packets each), %"
+			 PRIu64 " verdict sends, %" PRIu64 " marked verdicts (%"
+			 PRIu64 " with the packet replaced), %" PRIu64
+			 " batch accepts, %" PRIu64 " receive overruns (failed open)",
+			 worker_queue(l->w[i]), s.q.wakeups,
+			 s.q.wakeups ? (double)s.q.received / (double)s.q.wakeups : 0.0,
+			 s.q.sends, s.q.verdict_msgs, s.q.replaced, s.q.batch_msgs,
+			 s.q.enobufs);
 		if (s.not_ip || s.policy_errors || s.send_errors ||
 		    s.alert_write_errors || s.flow_write_errors ||
 		    s.quarantine_errors)

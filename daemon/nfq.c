@@ -330,6 +330,8 @@ int nfqueue_wait(struct nfqueue *q, bool block)
 			     block ? MSG_WAITFORONE : MSG_DONTWAIT, NULL);
 		if (n >= 0) {
 			q->n_dgrams = (unsigned)n;
+			if (n)
+				q->st.wakeups++;
 			return n;
 		}
 		if (errno == EAGAIN || errno == EWOULDBLOCK)

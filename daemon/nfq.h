@@ -47,6 +47,7 @@ struct nfqueue_packet {
 
 struct nfqueue_stats {
 	uint64_t received;	/* packets read from the queue */
+	uint64_t wakeups;	/* recvmmsg() calls that returned datagrams */
 	uint64_t verdict_msgs;	/* single verdicts sent (with a mark) */
 	uint64_t replaced;	/* of them, with the packet replaced */
 	uint64_t batch_msgs;	/* batch accept messages sent */

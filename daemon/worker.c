@@ -602,9 +602,12 @@ int worker_error(const struct worker *w)
 	return atomic_load(&w->error);
 }
 
+/* Complete once the worker has stopped (the queue's counters are its
+ * thread's). */
 void worker_get_stats(const struct worker *w, struct worker_stats *s)
 {
 	*s = w->st;
+	nfqueue_get_stats(w->q, &s->q);
 }
 
 uint16_t worker_queue(const struct worker *w)

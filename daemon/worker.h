@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "daemon/nfq.h"
 #include "daemon/pipeline.h"
 
 struct policy;
@@ -73,6 +74,7 @@ struct worker_stats {
 	uint64_t quarantines, quarantine_errors;
 	uint64_t policy_errors, send_errors;
 	struct pipeline_stats pl;
+	struct nfqueue_stats q;	/* the queue socket's */
 };
 
 struct worker;
