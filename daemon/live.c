@@ -385,16 +385,17 @@ static void log_worker_stats(struct live *l)
 			 s.q.enobufs);
 		if (s.not_ip || s.policy_errors || s.send_errors ||
 		    s.alert_write_errors || s.flow_write_errors ||
-		    s.quarantine_errors)
+		    s.quarantine_errors || s.acct_full)
 			log_warnx("queue %u: %" PRIu64 " not parsed (accepted), "
 				  "%" PRIu64 " policy errors (allowed), %"
 				  PRIu64 " verdict send errors, %" PRIu64
 				  " alert and %" PRIu64 " flow lines lost, %"
-				  PRIu64 " quarantines failed",
+				  PRIu64 " quarantines failed, %" PRIu64
+				  " decided flows not accounted (table full)",
 				  worker_queue(l->w[i]), s.not_ip,
 				  s.policy_errors, s.send_errors,
 				  s.alert_write_errors, s.flow_write_errors,
-				  s.quarantine_errors);
+				  s.quarantine_errors, s.acct_full);
 	}
 }
 
