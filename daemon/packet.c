@@ -272,6 +272,7 @@ enum packet_status packet_parse_link(struct packet *p, enum packet_link link,
 
 	p->has_mac = false;
 	p->n_vlans = 0;
+	p->ifindex = 0;
 	reset(p);
 	switch (link) {
 	case PACKET_LINK_ETHERNET:
@@ -298,6 +299,7 @@ enum packet_status packet_parse_link(struct packet *p, enum packet_link link,
 		 * addrlen(1) addr(8) */
 		if (len < 20)
 			return PACKET_TRUNCATED_L2;
+		p->ifindex = ld32(buf + 4);
 		if (buf[11] == 6 && ld16(buf + 8) == 1) {
 			p->has_mac = true;
 			memcpy(p->src_mac, buf + 12, 6);

@@ -42,6 +42,9 @@ struct packet {
 	/* Layer 2 (absent for NFQUEUE without hw address and raw captures). */
 	bool has_mac;
 	uint8_t src_mac[6], dst_mac[6];
+	/* The interface the frame was captured on (Linux cooked v2: with
+	 * `tcpdump -i any`, the bridge port it came in on); 0 if unknown. */
+	uint32_t ifindex;
 	uint8_t n_vlans;
 	uint16_t vlan[PACKET_MAX_VLANS];	/* outermost first, 12-bit ids */
 

@@ -39,6 +39,11 @@ struct replay {
 	struct alert_sink *sink;	/* with a policy */
 	struct watch *watch;		/* with a policy */
 	const struct flow *just_decided;	/* its deciding packet is counted */
+	/* The packet being replayed: its flow key and sender's side, and
+	 * the sender's port ("if<ifindex>" of a cooked v2 capture) */
+	struct flow_key cur_key;
+	int cur_side;
+	char cur_port[16];
 	int status;
 };
 
@@ -85,15 +90,22 @@ static void on_decided(void *ctx, struct pipeline *pl, struct flow *f)
 	struct alert a;
 	unsigned i;
 
+	const char *ifn[2] = { NULL, NULL };
+
 	if (!r->o->policy)
 		return;
-	if (judge_flow(r->o->policy, c, f, NULL, &v) < 0) {
+	/* The bridge port of the side that sent the deciding packet, when
+	 * the capture says it (and this is that packet's flow, not one
+	 * decided because it ended). */
+	if (r->cur_port[0] && !memcmp(&r->cur_key, &f->key, sizeof(f->key)))
+		ifn[r->cur_side] = r->cur_port;
+	if (judge_flow(r->o->policy, c, f, ifn, &v) < 0) {
 		r->policy_errors++;
 		return;
 	}
 	r->verdicts[v.action]++;
 	for (i = 0; i < v.n_alerts; i++) {
-		alert_from_policy(&a, f->last_us, &v.alerts[i], &v, f, c, NULL);
+		alert_from_policy(&a, f->last_us, &v.alerts[i], &v, f, c, ifn);
 		emit(r, &a);
 	}
 	memset(&wf, 0, sizeof(wf));
@@ -101,6 +113,8 @@ static void on_decided(void *ctx, struct pipeline *pl, struct flow *f)
 	wf.f = f;
 	wf.c = c;
 	wf.v = &v;
+	wf.ifnames[0] = ifn[0];
+	wf.ifnames[1] = ifn[1];
 	f->slot = (uint16_t)watch_flow_decided(r->watch, &wf);
 	if (v.action == POLICY_QUARANTINE) {
 		const struct policy_device *d = v.initiator_dev;
@@ -138,19 +152,23 @@ static void on_ended(void *ctx, struct pipeline *pl, struct flow *f,
 static void packet(struct replay *r, struct pipeline *pl, const struct packet *p,
 		   uint64_t ts)
 {
-	struct flow_key k;
 	struct flow *f;
 	bool handed;
 	int side;
 
 	r->just_decided = NULL;
+	side = flow_key_from_packet(&r->cur_key, p);
+	r->cur_side = side;
+	if (p->ifindex)
+		snprintf(r->cur_port, sizeof(r->cur_port), "if%u", p->ifindex);
+	else
+		r->cur_port[0] = '\0';
 	f = pipeline_packet(pl, p, ts, &handed);
+	r->cur_port[0] = '\0';		/* flows ended at a flush: no packet */
 	if (!r->watch)
 		return;
-	if (f && f->slot && f != r->just_decided && f->state != FLOW_INSPECTING) {
-		side = flow_key_from_packet(&k, p);
+	if (f && f->slot && f != r->just_decided && f->state != FLOW_INSPECTING)
 		watch_packet(r->watch, f, side, p->ip_len, ts);
-	}
 	watch_tick(r->watch, ts);
 }
 

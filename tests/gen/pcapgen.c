@@ -577,9 +577,11 @@ struct host {
 	uint8_t ip6[16];
 	uint8_t ttl;		/* TTL / hop limit as seen at the capture point */
 	uint32_t delay_us;	/* one-way delay between capture point and host */
+	uint32_t ifindex;	/* SLL2: the port its frames come in on (0: 2) */
 };
 
 struct side {
+	uint32_t ifindex;	/* SLL2: where its frames come in (0: 2) */
 	uint8_t mac[6];
 	uint8_t ip[16];		/* IPv4 uses the first four bytes */
 	uint16_t port;
@@ -653,6 +655,7 @@ static void flow_init(struct flow *f, struct gen *g, uint8_t proto, int v6, cons
 		struct side *sd = &f->s[i];
 
 		memcpy(sd->mac, h[i]->mac, 6);
+		sd->ifindex = h[i]->ifindex;
 		if (v6)
 			memcpy(sd->ip, h[i]->ip6, 16);
 		else
@@ -739,7 +742,8 @@ static void link_emit(const struct flow *f, enum side_id d, uint64_t ts, uint8_t
 		p -= hl;
 		wr16(p, ethertype);
 		wr16(p + 2, 0);
-		wr32(p + 4, 2);		/* ifindex of the capture interface */
+		/* ifindex of the interface the frame came in on */
+		wr32(p + 4, f->s[d].ifindex ? f->s[d].ifindex : 2);
 		wr16(p + 8, 1);		/* ARPHRD_ETHER */
 		p[10] = sll_pkttype(g, src, dst);
 		p[11] = 6;
@@ -2090,6 +2094,30 @@ static void scen_watch(struct gen *g, const struct opts *o)
 		gen_dns(g, t, &l.laptop, 0, &l.router, 0, "www.example.com", DNS_A, l.web.ip4);
 }
 
+/*
+ * Bridge ports, as `tcpdump -i any` on the bridge host records them (Linux
+ * cooked v2: the interface each frame came in on): the plug's MQTT sessions
+ * come in on port 3, the Internet on port 1; after ten minutes the plug is
+ * plugged into port 5 (port_change).  MQTT is decided on the plug's own
+ * CONNECT, the packet whose port replay knows.
+ */
+static void scen_ports(struct gen *g, const struct opts *o)
+{
+	struct lan l;
+	unsigned i;
+
+	(void)o;
+	lan_init(&l);
+	l.plug.ifindex = 3;
+	l.plug_cloud.ifindex = 1;
+	for (i = 0; i < 4; i++) {
+		if (i == 2)
+			l.plug.ifindex = 5;
+		gen_mqtt(g, BASE_US + i * 300 * SEC, &l.plug, 0, &l.plug_cloud, "plug-kitchen",
+			 "plugs/kitchen/power", 1, 10 * SEC);
+	}
+}
+
 /* ---- malformed ------------------------------------------------------------------ */
 
 /*
@@ -2877,6 +2905,8 @@ static const struct scenario scenarios[] = {
 	  "laptop DNS/HTTP/TLS (v4+v6), raw IP" },
 	{ "watch", DLT_EN10MB, LT_ETH, scen_watch,
 	  "two and a half hours of one home, each device misbehaving once (watcher)" },
+	{ "ports", DLT_LINUX_SLL2, LT_SLL2, scen_ports,
+	  "a plug's MQTT sessions, moved from bridge port 3 to 5 (cooked v2 ifindex)" },
 	{ "malformed", DLT_EN10MB, LT_ETH, scen_malformed,
 	  "frames each broken in one way, between good flows" },
 	{ "bench", DLT_EN10MB, LT_ETH, scen_bench,

@@ -304,9 +304,11 @@ static void test_link_types(void **state)
 	assert_int_equal(parse_copy(&pk, PACKET_LINK_SLL2, f.b, f.len), PACKET_OK);
 	assert_memory_equal(pk.src_mac, mac, 6);
 	assert_int_equal(pk.sport, 5000);
+	assert_int_equal(pk.ifindex, 3);	/* the interface it came in on */
 
 	assert_int_equal(parse_copy(&pk, PACKET_LINK_RAW, ip.b, ip.len), PACKET_OK);
 	assert_false(pk.has_mac);
+	assert_int_equal(pk.ifindex, 0);	/* not carried over */
 
 	for (i = 0; i < 2; i++) {	/* NULL, little then big endian */
 		uint8_t le[4] = { 2, 0, 0, 0 }, be[4] = { 0, 0, 0, 2 };
