@@ -524,7 +524,7 @@ static int setup_watch(struct live *l, const struct live_gen *g)
 		.path = o->alerts_path && strcmp(o->alerts_path, "-") ? o->alerts_path
 								     : NULL,
 		.max_bytes = o->alerts_max_bytes,
-		.syslog = !o->foreground,
+		.syslog = true,	/* foreground too: procd and systemd run it so */
 		.text = o->text ? stdout : NULL,
 		.json = o->alerts_path && !strcmp(o->alerts_path, "-") ? stdout : NULL,
 		.rearm_ms = policy_alert_rearm_ms(g->policy),
