@@ -88,6 +88,7 @@ static void on_decided(void *ctx, struct pipeline *pl, struct flow *f)
 	struct policy_verdict v;
 	struct watch_flow wf;
 	struct alert a;
+	bool early;
 	unsigned i;
 
 	const char *ifn[2] = { NULL, NULL };
@@ -115,7 +116,13 @@ static void on_decided(void *ctx, struct pipeline *pl, struct flow *f)
 	wf.v = &v;
 	wf.ifnames[0] = ifn[0];
 	wf.ifnames[1] = ifn[1];
-	f->slot = (uint16_t)watch_flow_decided(r->watch, &wf);
+	f->slot = (uint16_t)watch_flow_decided(r->watch, &wf, &early);
+	if (early && v.action < POLICY_DENY) {
+		/* a report too soon, which its rule drops */
+		r->verdicts[v.action]--;
+		r->verdicts[POLICY_DENY]++;
+		f->verdict = POLICY_DENY;
+	}
 	if (v.action == POLICY_QUARANTINE) {
 		const struct policy_device *d = v.initiator_dev;
 

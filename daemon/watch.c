@@ -706,8 +706,9 @@ static void risk_check(struct watch *w, struct dev_state *d, const struct watch_
 	emit(w, d, &a);
 }
 
-/* The interval of the flows of slot S (a device's OUT service). */
-static void interval_check(struct watch *w, struct dev_state *d, struct slot_state *s,
+/* The interval of the flows of slot S (a device's OUT service).  true: a
+ * report too soon that the rule wants dropped. */
+static bool interval_check(struct watch *w, struct dev_state *d, struct slot_state *s,
 			   const struct watch_flow *wf)
 {
 	const struct policy_limits *lim = s->rule ? policy_rule_limits(s->rule) : NULL;
@@ -715,15 +716,21 @@ static void interval_check(struct watch *w, struct dev_state *d, struct slot_sta
 	uint64_t gap;
 	struct alert a;
 
+	bool drop;
+
 	s->active_ms = wf->ts_us / 1000;
 	s->late_said = false;
 	if (!lim || !lim->every_ms)
-		return;
+		return false;
 	iv = interval_observe(&s->iv, wf->ts_us / 1000, lim->every_ms,
 			      lim->tolerance_ms, w->cfg.burst_ms, &gap);
 	if (iv != INTERVAL_EARLY)
-		return;
+		return false;
+	drop = policy_rule_too_often(s->rule) == POLICY_TOO_OFTEN_DROP && d->dev &&
+	       policy_device_mode(d->dev) == POLICY_MODE_ENFORCE;
 	start_alert(w, &a, wf->ts_us, "report_interval", d, wf->f, wf->c);
+	if (drop)
+		a.action = "deny";
 	alert_message(&a, "%s: %s reported after %.1f s, expected every %.1f s +/- %.1f s",
 		      d->name, s->service, (double)gap / 1000,
 		      (double)lim->every_ms / 1000, (double)lim->tolerance_ms / 1000);
@@ -737,6 +744,7 @@ static void interval_check(struct watch *w, struct dev_state *d, struct slot_sta
 	a.rearm_key = a.key;
 	rule_of(&a, s->rule);
 	emit(w, d, &a);
+	return drop;
 }
 
 /* ---- bytes: baselines and volume limits ------------------------------- */
@@ -973,7 +981,8 @@ static void state_name(const struct policy_device *dev, const struct flow *f,
 	}
 }
 
-uint32_t watch_flow_decided(struct watch *w, const struct watch_flow *wf)
+uint32_t watch_flow_decided(struct watch *w, const struct watch_flow *wf,
+			    bool *drop)
 {
 	const struct flow *f = wf->f;
 	const struct policy_verdict *v = wf->v;
@@ -981,6 +990,8 @@ uint32_t watch_flow_decided(struct watch *w, const struct watch_flow *wf)
 	uint32_t slot = 0;
 	int i;
 
+	if (drop)
+		*drop = false;
 	pthread_mutex_lock(&w->mu);
 	w->st.flows++;
 	for (i = 0; i < 2; i++) {
@@ -1013,8 +1024,9 @@ uint32_t watch_flow_decided(struct watch *w, const struct watch_flow *wf)
 			     (uint8_t)role, now_ms);
 		if (!s)
 			continue;
-		if (role == POLICY_OUT && !wf->again)
-			interval_check(w, d, &w->slots[s], wf);
+		if (role == POLICY_OUT && !wf->again &&
+		    interval_check(w, d, &w->slots[s], wf) && drop)
+			*drop = true;
 		if (!slot && wf->again) {
 			slot = s;
 		} else if (!slot) {

@@ -91,8 +91,14 @@ struct watch_flow {
  * for the LAN device(s) of the flow and returns the flow's slot (0: none,
  * e.g. no LAN device), which the caller keeps with the flow to credit its
  * bytes.  The bytes the flow carried so far are credited here.
+ *
+ * *DROP (if not NULL) is set when the flow is a report sooner than its
+ * rule's every - tolerance, the rule says `too_often: drop` and the device
+ * enforces: the caller must deny the flow (the report_interval alert says
+ * so, action "deny").
  */
-uint32_t watch_flow_decided(struct watch *w, const struct watch_flow *wf);
+uint32_t watch_flow_decided(struct watch *w, const struct watch_flow *wf,
+			    bool *drop);
 
 /* Bytes of a flow of slot SLOT since its last credit, as the kernel counts
  * them: FROM_INITIATOR and TO_INITIATOR (the watcher turns them into up

@@ -230,6 +230,7 @@ static void watch_decided(struct worker *w, struct flow *f,
 	struct watch_flow wf;
 	uint64_t up[2], pk[2];
 	int s = f->initiator;
+	bool early;
 
 	memset(&wf, 0, sizeof(wf));
 	wf.ts_us = f->last_us;
@@ -239,7 +240,14 @@ static void watch_decided(struct worker *w, struct flow *f,
 	wf.ifnames[0] = ifn[0];
 	wf.ifnames[1] = ifn[1];
 	wf.again = again;
-	f->slot = (uint16_t)watch_flow_decided(w->sh->watch, &wf);
+	f->slot = (uint16_t)watch_flow_decided(w->sh->watch, &wf, &early);
+	if (early && f->verdict < POLICY_DENY) {
+		/* a report too soon, which its rule drops: this flow only,
+		 * refused the way the device's deny_with says */
+		f->verdict = POLICY_DENY;
+		if (v->deny_with == POLICY_DENY_REJECT)
+			f->flags |= FLOW_F_REJECT;
+	}
 	if (!f->slot || !w->sh->acct)
 		return;
 	up[0] = f->bytes[s];

@@ -469,6 +469,7 @@ static const char *const mode_names[] = { "learn", "monitor", "enforce", NULL };
 static const char *const action_names[] = { "allow", "alert", "deny", "quarantine", NULL };
 static const char *const rule_action_names[] = { "allow", "alert", "deny", NULL };
 static const char *const deny_with_names[] = { "drop", "reject", NULL };
+static const char *const too_often_names[] = { "alert", "drop", NULL };
 
 /* ---- addresses ------------------------------------------------------------ */
 
@@ -892,6 +893,7 @@ static const struct field out_rule_fields[] = {
 	FIELD("action", p_enum, struct policy_rule, action, 0, 0, rule_action_names),
 	FIELD("every", p_duration, struct policy_rule, limits.every_ms, 1000, 86400000, NULL),
 	FIELD("tolerance", p_duration, struct policy_rule, limits.tolerance_ms, 0, 86400000, NULL),
+	FIELD("too_often", p_enum, struct policy_rule, too_often, 0, 0, too_often_names),
 	FIELD("limits", p_limits, struct policy_rule, limits, 0, 0, NULL),
 	FIELD_CALL("description", p_text, NULL),
 };
@@ -912,6 +914,7 @@ static const struct field in_rule_fields[] = {
 
 static const struct check rule_checks[] = {
 	{ CHECK_NEEDS, "tolerance", "every", "'tolerance' needs 'every', the expected interval" },
+	{ CHECK_NEEDS, "too_often", "every", "'too_often' needs 'every', the expected interval" },
 	{ CHECK_LT, "tolerance", "every", "'tolerance' must be shorter than 'every'" },
 };
 

@@ -59,6 +59,7 @@ struct policy_rule {
 	const struct policy_device **devs;
 
 	struct policy_limits limits;	/* every/tolerance and byte limits of this service */
+	enum policy_too_often too_often;	/* an early report: alert, or drop too */
 };
 
 struct ruleset {

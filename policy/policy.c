@@ -186,6 +186,11 @@ const struct policy_limits *policy_rule_limits(const struct policy_rule *r)
 	return r ? &r->limits : NULL;
 }
 
+enum policy_too_often policy_rule_too_often(const struct policy_rule *r)
+{
+	return r ? r->too_often : POLICY_TOO_OFTEN_ALERT;
+}
+
 bool policy_rule_names_remote(const struct policy_rule *r)
 {
 	return r && r->has_remote;

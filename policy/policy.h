@@ -269,6 +269,15 @@ enum policy_direction policy_rule_direction(const struct policy_rule *r);
 const char *policy_rule_file(const struct policy_rule *r);
 unsigned policy_rule_line(const struct policy_rule *r);
 const struct policy_limits *policy_rule_limits(const struct policy_rule *r);
+/* What a report of the rule's service sooner than every - tolerance gets
+ * (rule key `too_often`): always an alert; with DROP (enforce mode) the
+ * flow is denied too. */
+enum policy_too_often {
+	POLICY_TOO_OFTEN_ALERT,
+	POLICY_TOO_OFTEN_DROP,
+	__POLICY_TOO_OFTEN_MAX
+};
+enum policy_too_often policy_rule_too_often(const struct policy_rule *r);
 /* Does the rule name the remote side (hosts, prefixes, devices, lan/wan)?
  * Then the endpoints of the flows it allows are declared, not learnt. */
 bool policy_rule_names_remote(const struct policy_rule *r);

@@ -143,7 +143,7 @@ static uint32_t flow(struct fixture *fx, uint64_t ts, const char *src, const cha
 	wf.f = &f;
 	wf.c = fx->c;
 	wf.v = &v;
-	return watch_flow_decided(fx->w, &wf);
+	return watch_flow_decided(fx->w, &wf, NULL);
 }
 
 static int count(struct fixture *fx, const char *needle)
