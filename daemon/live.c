@@ -508,6 +508,29 @@ static uint64_t wall_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+/* A byte limit's `over: block` (from the main thread, which owns l->nft):
+ * the device quarantined until its window ends. */
+static bool live_block(void *ctx, const char *device, const uint8_t mac[6],
+		       uint64_t until_ms)
+{
+	struct live *l = ctx;
+	uint64_t now = wall_us() / 1000;
+	int rc;
+
+	if (!l->nft || until_ms <= now || until_ms - now > UINT32_MAX)
+		return false;
+	rc = ijnft_quarantine_add(l->nft, mac, (uint32_t)(until_ms - now));
+	if (rc < 0) {
+		errno = -rc;
+		log_warn("%s over its limit: cannot quarantine it", device);
+		return false;
+	}
+	log_info("%s over its byte limit: quarantined (%02x:%02x:%02x:%02x:%02x:%02x) "
+		 "for %" PRIu64 " s", device, mac[0], mac[1], mac[2], mac[3],
+		 mac[4], mac[5], (until_ms - now) / 1000);
+	return true;
+}
+
 static void emit_alert(void *ctx, struct alert *a)
 {
 	struct live *l = ctx;
@@ -539,6 +562,8 @@ static int setup_watch(struct live *l, const struct live_gen *g)
 		return rc ? rc : -EIO;
 	}
 	l->sh.watch = watch_new(&o->watch, g->policy, emit_alert, l);
+	if (l->sh.watch)
+		watch_set_block(l->sh.watch, live_block, l);
 	l->sh.acct = ctacct_new(ACCT_FLOWS);
 	if (!l->sh.watch || !l->sh.acct) {
 		log_warn("cannot start the watcher");

@@ -71,6 +71,19 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* A byte limit's `over: block`: the live daemon quarantines the device
+ * until the window ends; a replay says so (the watcher's alerts) and
+ * releases it on the capture's clock. */
+static bool replay_block(void *ctx, const char *device, const uint8_t mac[6],
+			 uint64_t until_ms)
+{
+	(void)ctx;
+	(void)device;
+	(void)mac;
+	(void)until_ms;
+	return true;
+}
+
 static void emit(void *ctx, struct alert *a)
 {
 	struct replay *r = ctx;
@@ -270,6 +283,8 @@ int replay_run(const struct replay_opts *o, char *const *files, int n_files)
 
 		r.sink = alert_sink_new(&sc, &err);
 		r.watch = r.sink ? watch_new(&o->watch, o->policy, emit, &r) : NULL;
+		if (r.watch)
+			watch_set_block(r.watch, replay_block, &r);
 		if (!r.watch) {
 			fprintf(o->summary, "replay: cannot start the watcher: %s\n",
 				strerror(err ? -err : errno));

@@ -148,6 +148,8 @@ struct watch {
 	const struct policy *p;
 	watch_emit_fn *emit;
 	void *ctx;
+	watch_block_fn *block;
+	void *block_ctx;
 	struct dev_state **devs;
 	uint32_t n_devs;
 	struct name_index dev_ix;
@@ -796,8 +798,33 @@ static void baseline_alerts(struct watch *w, struct dev_state *d, struct slot_st
 	}
 }
 
+static void quarantined(struct watch *w, struct dev_state *d, uint64_t ts_us,
+			const uint8_t mac[6], uint32_t timeout_ms, const char *why);
+
+/* Past a byte limit that says `over: block`: the device's MAC (the one it
+ * was last seen with, else its declared one) quarantined until the end of
+ * the window.  true if done. */
+static bool block_device(struct watch *w, struct dev_state *d, uint64_t ts_us,
+			 const struct volume_event *ev, const char *why)
+{
+	uint64_t until = ev->window_start_ms + ev->window_ms, now = ts_us / 1000;
+	uint8_t mac[6];
+
+	if (!w->block || until <= now)
+		return false;
+	if (d->has_mac)
+		memcpy(mac, d->mac, 6);
+	else if (!d->dev || !policy_device_mac(d->dev, mac))
+		return false;
+	if (!w->block(w->block_ctx, d->name, mac, until))
+		return false;
+	quarantined(w, d, ts_us, mac, (uint32_t)(until - now), why);
+	return true;
+}
+
 static void volume_alerts(struct watch *w, struct dev_state *d, struct slot_state *s,
-			  int dir, uint64_t ts_us, const struct volume_event *ev, size_t n)
+			  int dir, uint64_t ts_us, const struct volume_event *ev, size_t n,
+			  bool block)
 {
 	size_t i;
 
@@ -805,8 +832,13 @@ static void volume_alerts(struct watch *w, struct dev_state *d, struct slot_stat
 		const char *win = ev[i].kind == VOLUME_LIMIT_HOUR ? "hour" : "day";
 		char key[SERVICE_LEN + 16];
 		struct alert a;
+		bool blocked = block && d->dev &&
+			       policy_device_mode(d->dev) == POLICY_MODE_ENFORCE &&
+			       !d->quarantined;
 
 		start_alert(w, &a, ts_us, "volume_limit", d, NULL, NULL);
+		if (blocked)
+			a.action = "quarantine";
 		alert_message(&a, "%s: %s%s%s %" PRIu64 " bytes this %s, limit %" PRIu64,
 			      d->name, s ? s->service : "", s ? " " : "",
 			      dir_name[dir], ev[i].bytes, win, ev[i].limit);
@@ -820,6 +852,8 @@ static void volume_alerts(struct watch *w, struct dev_state *d, struct slot_stat
 		snprintf(key, sizeof(key), "%s/%s/%s", s ? s->service : "", dir_name[dir], win);
 		a.rearm_key = key;
 		rule_of(&a, s ? s->rule : NULL);
+		if (blocked && !block_device(w, d, ts_us, &ev[i], a.message))
+			a.action = "alert";	/* could not: said as it is */
 		emit(w, d, &a);
 	}
 }
@@ -860,7 +894,7 @@ static void credit(struct watch *w, uint32_t slot, uint64_t ts_us,
 				       dir ? lim->down_per_hour : lim->up_per_hour,
 				       dir ? lim->down_per_day : lim->up_per_day,
 				       vev, VOLUME_MAX_EVENTS);
-			volume_alerts(w, d, s, dir, ts_us, vev, n);
+			volume_alerts(w, d, s, dir, ts_us, vev, n, lim->over != 0);
 		}
 		lim = d->dev ? policy_device_limits(d->dev) : NULL;
 		if (lim) {
@@ -868,7 +902,7 @@ static void credit(struct watch *w, uint32_t slot, uint64_t ts_us,
 				       dir ? lim->down_per_hour : lim->up_per_hour,
 				       dir ? lim->down_per_day : lim->up_per_day,
 				       vev, VOLUME_MAX_EVENTS);
-			volume_alerts(w, d, NULL, dir, ts_us, vev, n);
+			volume_alerts(w, d, NULL, dir, ts_us, vev, n, lim->over != 0);
 		}
 	}
 	n = baseline_add(&d->total, &w->cfg.baseline, now_ms, bytes[0] + bytes[1], 0,
@@ -1161,13 +1195,38 @@ void watch_tick(struct watch *w, uint64_t ts_us)
 	pthread_mutex_unlock(&w->mu);
 }
 
+/* The quarantine_applied alert, and the release to watch for (locked). */
+static void quarantined(struct watch *w, struct dev_state *d, uint64_t ts_us,
+			const uint8_t mac[6], uint32_t timeout_ms, const char *why)
+{
+	char m[18];
+	struct alert a;
+
+	d->quarantined = true;
+	memcpy(d->qmac, mac, 6);
+	d->quarantine_until_ms = timeout_ms ? ts_us / 1000 + timeout_ms : 0;
+	start_alert(w, &a, ts_us, "quarantine_applied", d, NULL, NULL);
+	a.action = "quarantine";
+	mac_text(mac, m, sizeof(m));
+	if (timeout_ms)
+		alert_message(&a, "%s: quarantined (MAC %s) for %u s: %s",
+			      d->name, m, timeout_ms / 1000, why ? why : "");
+	else
+		alert_message(&a, "%s: quarantined (MAC %s) until released: %s",
+			      d->name, m, why ? why : "");
+	alert_add_str(&a, "mac", m);
+	alert_add_u64(&a, "timeout_s", timeout_ms / 1000);
+	alert_add_str(&a, "reason", why ? why : "");
+	a.rearm_key = m;
+	emit(w, d, &a);
+}
+
 void watch_quarantine(struct watch *w, uint64_t ts_us,
 		      const struct policy_device *dev, const uint8_t mac[6],
 		      uint32_t timeout_ms, const char *why)
 {
 	char name[NAME_LEN], m[18];
 	struct dev_state *d;
-	struct alert a;
 
 	pthread_mutex_lock(&w->mu);
 	if (policy_device_is_unknown(dev))
@@ -1175,25 +1234,16 @@ void watch_quarantine(struct watch *w, uint64_t ts_us,
 	else
 		snprintf(name, sizeof(name), "%s", policy_device_name(dev));
 	d = dev_get(w, name, ts_us / 1000, NULL);
-	if (d) {
-		d->quarantined = true;
-		memcpy(d->qmac, mac, 6);
-		d->quarantine_until_ms = timeout_ms ? ts_us / 1000 + timeout_ms : 0;
-		start_alert(w, &a, ts_us, "quarantine_applied", d, NULL, NULL);
-		a.action = "quarantine";
-		mac_text(mac, m, sizeof(m));
-		if (timeout_ms)
-			alert_message(&a, "%s: quarantined (MAC %s) for %u s: %s",
-				      d->name, m, timeout_ms / 1000, why ? why : "");
-		else
-			alert_message(&a, "%s: quarantined (MAC %s) until released: %s",
-				      d->name, m, why ? why : "");
-		alert_add_str(&a, "mac", m);
-		alert_add_u64(&a, "timeout_s", timeout_ms / 1000);
-		alert_add_str(&a, "reason", why ? why : "");
-		a.rearm_key = m;
-		emit(w, d, &a);
-	}
+	if (d)
+		quarantined(w, d, ts_us, mac, timeout_ms, why);
+	pthread_mutex_unlock(&w->mu);
+}
+
+void watch_set_block(struct watch *w, watch_block_fn *fn, void *ctx)
+{
+	pthread_mutex_lock(&w->mu);
+	w->block = fn;
+	w->block_ctx = ctx;
 	pthread_mutex_unlock(&w->mu);
 }
 

@@ -116,6 +116,16 @@ void watch_packet(struct watch *w, const struct flow *f, int side,
  * quarantines.  Call at least once a minute; cheap when nothing is due. */
 void watch_tick(struct watch *w, uint64_t ts_us);
 
+/*
+ * How the watcher blocks a device past a byte limit whose policy says
+ * `over: block`: the caller quarantines MAC until UNTIL_MS (wall clock) and
+ * returns true, or false if it could not.  Called with the watcher locked
+ * (it must not call the watcher).  Without one, limits only alert.
+ */
+typedef bool watch_block_fn(void *ctx, const char *device, const uint8_t mac[6],
+			    uint64_t until_ms);
+void watch_set_block(struct watch *w, watch_block_fn *fn, void *ctx);
+
 /* The daemon put the device's MAC in the quarantine set (TIMEOUT_MS 0:
  * until released); RELEASE: it took it out before the timeout. */
 void watch_quarantine(struct watch *w, uint64_t ts_us,

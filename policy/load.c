@@ -470,6 +470,7 @@ static const char *const action_names[] = { "allow", "alert", "deny", "quarantin
 static const char *const rule_action_names[] = { "allow", "alert", "deny", NULL };
 static const char *const deny_with_names[] = { "drop", "reject", NULL };
 static const char *const too_often_names[] = { "alert", "drop", NULL };
+static const char *const over_names[] = { "alert", "block", NULL };
 
 /* ---- addresses ------------------------------------------------------------ */
 
@@ -1080,6 +1081,7 @@ static const struct field limits_fields[] = {
 	FIELD("down_per_day", p_size, struct policy_limits, down_per_day, 0, 0, NULL),
 	FIELD("max_endpoints", p_uint, struct policy_limits, max_endpoints, 1, 1000000, NULL),
 	FIELD_CALL("new_flow_rate", p_rate, NULL),
+	FIELD("over", p_enum, struct policy_limits, over, 0, 0, over_names),
 };
 
 static const struct check limits_checks[] = {
@@ -1355,6 +1357,7 @@ static void merge_limits(struct policy_limits *out, const struct policy_limits *
 	TAKE(max_endpoints);
 	TAKE(every_ms);
 	TAKE(tolerance_ms);
+	TAKE(over);
 #undef TAKE
 	if (!out->new_flows) {
 		out->new_flows = prof->new_flows;

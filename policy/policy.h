@@ -221,6 +221,9 @@ struct policy_limits {
 	uint32_t new_flows_window_ms;
 	uint32_t every_ms;		/* expected report interval of a service */
 	uint32_t tolerance_ms;		/* allowed jitter around every_ms */
+	/* Past a byte limit: 0 alert; 1 block too (the device is
+	 * quarantined until the hour or day window ends). */
+	int over;
 };
 
 size_t policy_device_count(const struct policy *p);	/* declared devices */
