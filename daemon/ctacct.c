@@ -463,6 +463,10 @@ struct ctacct {
 	struct pool_hash fh, eh;
 	uint32_t fcap, ecap;
 	uint32_t ffree, efree;
+	/* Records never used yet start here: memory is touched (and the
+	 * sweep walks) only as far as the busiest moment went, not to the
+	 * capacity, which a router sizes for its worst case. */
+	uint32_t fused, eused;
 	uint32_t nflows, nentries;
 	uint64_t seed;
 	uint32_t gen;
@@ -511,7 +515,6 @@ static int hash_init(struct pool_hash *h, uint32_t cap)
 struct ctacct *ctacct_new(size_t capacity)
 {
 	struct ctacct *a;
-	uint32_t i;
 
 	if (!capacity || capacity > CTACCT_MAX_CAPACITY) {
 		errno = EINVAL;
@@ -535,11 +538,8 @@ struct ctacct *ctacct_new(size_t capacity)
 		errno = ENOMEM;
 		return NULL;
 	}
-	for (i = 0; i < a->fcap; i++)
-		a->f[i].chain = i + 1 < a->fcap ? i + 1 : NIL;
-	for (i = 0; i < a->ecap; i++)
-		a->e[i].chain = i + 1 < a->ecap ? i + 1 : NIL;
-	a->ffree = a->efree = 0;
+	a->ffree = a->efree = NIL;
+	a->fused = a->eused = 0;
 	if (getrandom(&a->seed, sizeof(a->seed), GRND_NONBLOCK) !=
 	    sizeof(a->seed))
 		a->seed = 0xc7acc7acc7acc7acULL ^ (uintptr_t)a;
@@ -677,14 +677,18 @@ int ctacct_track(struct ctacct *a, const struct flow_key *k,
 		pthread_mutex_unlock(&a->lock);
 		return 0;
 	}
-	if (a->ffree == NIL) {
+	if (a->ffree == NIL && a->fused == a->fcap) {
 		a->track_full++;
 		pthread_mutex_unlock(&a->lock);
 		return -ENOSPC;
 	}
-	i = a->ffree;
+	if (a->ffree != NIL) {
+		i = a->ffree;
+		a->ffree = a->f[i].chain;
+	} else {
+		i = a->fused++;
+	}
 	f = &a->f[i];
-	a->ffree = f->chain;
 	memset(f, 0, sizeof(*f));
 	f->key = key;
 	f->slot = slot;
@@ -786,13 +790,17 @@ static bool account(struct ctacct *a, const struct ctacct_line *l,
 	if (!has_acct)
 		return false;
 	if (!e) {
-		if (a->efree == NIL) {
+		if (a->efree == NIL && a->eused == a->ecap) {
 			st->no_room++;
 			return false;
 		}
-		ei = a->efree;
+		if (a->efree != NIL) {
+			ei = a->efree;
+			a->efree = a->e[ei].chain;
+		} else {
+			ei = a->eused++;
+		}
 		e = &a->e[ei];
-		a->efree = e->chain;
 		memset(e, 0, sizeof(*e));
 		e->id = id;
 		e->flow = fi;
@@ -871,10 +879,10 @@ static int read_line(FILE *f, char *buf, size_t cap, size_t *len)
 /* End of a poll: what this generation did not stamp has missed a poll. */
 static void sweep(struct ctacct *a, struct ctacct_poll_stats *st)
 {
-	uint32_t i, end, gen;
+	uint32_t i, end, gen, used;
 
-	for (i = 0; i < a->ecap; i = end) {
-		end = a->ecap - i > SWEEP_CHUNK ? i + SWEEP_CHUNK : a->ecap;
+	for (i = 0; i < a->eused; i = end) {
+		end = a->eused - i > SWEEP_CHUNK ? i + SWEEP_CHUNK : a->eused;
 		pthread_mutex_lock(&a->lock);
 		gen = a->gen;
 		for (; i < end; i++) {
@@ -889,8 +897,13 @@ static void sweep(struct ctacct *a, struct ctacct_poll_stats *st)
 		}
 		pthread_mutex_unlock(&a->lock);
 	}
-	for (i = 0; i < a->fcap; i = end) {
-		end = a->fcap - i > SWEEP_CHUNK ? i + SWEEP_CHUNK : a->fcap;
+	/* Workers add flows meanwhile (under the lock): those are tracked
+	 * during this poll and not counted missing by it anyway. */
+	pthread_mutex_lock(&a->lock);
+	used = a->fused;
+	pthread_mutex_unlock(&a->lock);
+	for (i = 0; i < used; i = end) {
+		end = used - i > SWEEP_CHUNK ? i + SWEEP_CHUNK : used;
 		pthread_mutex_lock(&a->lock);
 		gen = a->gen;
 		for (; i < end; i++) {
