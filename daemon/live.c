@@ -47,6 +47,11 @@ struct live {
 	bool installed;
 	uint64_t next_acct_ms, next_state_ms;
 	bool acct_warned;
+	/* Trusted devices' rules, for the installed generation (two sets:
+	 * a reload fills the other before it swaps). */
+	struct ijnft_trusted trusted[2][IJNFT_MAX_TRUSTED];
+	struct ijnft_prefix lan[2][IJNFT_MAX_LAN];
+	unsigned int tset;
 };
 
 static const char *const queue_kind_name[__IJNFT_QUEUE_MAX] = {
@@ -160,6 +165,74 @@ static void check_reject_answers(const struct live *l, const struct policy *p)
 			  "initiators still work", l->o->ifnames[0],
 			  !v4 && !v6 ? "IPv4 or global IPv6" : !v4 ? "IPv4" : "global IPv6",
 			  !v4 && !v6 ? "any" : !v4 ? "IPv4" : "IPv6");
+}
+
+/* One LAN prefix more for the trusted rules; false if there is no room. */
+static bool lan_add(struct ijnft_prefix *lan, unsigned int *n, int family,
+		    const uint8_t addr[16], unsigned len)
+{
+	if (*n == IJNFT_MAX_LAN)
+		return false;
+	lan[*n].family = (uint8_t)family;
+	lan[*n].len = (uint8_t)len;
+	memcpy(lan[*n].addr, addr, 16);
+	(*n)++;
+	return true;
+}
+
+/*
+ * The kernel's view of the trusted devices of P into set S of l: every
+ * trusted device's first MAC with each of its addresses, and everything
+ * that is LAN (the `lan` prefixes, and device addresses outside them), so
+ * that a trusted device's flow towards another device still goes through
+ * the policy.  If it does not fit, no device is trusted: its flows are
+ * inspected like any other, and the log says why.
+ */
+static void trusted_of(struct live *l, const struct policy *p, unsigned int s,
+		       struct ijnft_config *cfg)
+{
+	struct ijnft_trusted *t = l->trusted[s];
+	struct ijnft_prefix *lan = l->lan[s];
+	unsigned int nt = 0, nl = 0, len;
+	uint8_t addr[16], mac[6];
+	bool fits = true;
+	size_t i, j;
+	int fam;
+
+	cfg->trusted = t;
+	cfg->lan = lan;
+	cfg->n_trusted = cfg->n_lan = 0;
+	for (i = 0; policy_lan_at(p, i, &fam, addr, &len); i++)
+		fits = fits && lan_add(lan, &nl, fam, addr, len);
+	for (i = 0; i < policy_device_count(p); i++) {
+		const struct policy_device *d = policy_device_at(p, i);
+
+		for (j = 0; policy_device_prefix_at(d, j, &fam, addr, &len); j++) {
+			if (!policy_is_lan(p, fam, addr))
+				fits = fits && lan_add(lan, &nl, fam, addr, len);
+			if (!policy_device_trusted(d) || !policy_device_mac(d, mac))
+				continue;
+			if (nt == IJNFT_MAX_TRUSTED) {
+				fits = false;
+				continue;
+			}
+			memcpy(t[nt].mac, mac, 6);
+			t[nt].family = (uint8_t)fam;
+			memcpy(t[nt].addr, addr, 16);
+			nt++;
+		}
+	}
+	if (nt && !fits) {
+		log_warnx("trusted devices: more than %u addresses or %u LAN prefixes; "
+			  "no device is trusted, their flows are inspected",
+			  IJNFT_MAX_TRUSTED, IJNFT_MAX_LAN);
+		return;
+	}
+	if (nt)
+		log_info("trusted devices: %u addresses; their flows to the WAN are "
+			 "allowed in the kernel, unseen by the daemon", nt);
+	cfg->n_trusted = nt;
+	cfg->n_lan = nl;
 }
 
 /* Load and check the policy; NULL (messages logged) if it has errors. */
@@ -461,6 +534,7 @@ static void reload(struct live *l)
 		log_warnx("reload: inspect_packets changes only at restart "
 			  "(still %u)", l->sh.pipeline.inspect_packets);
 	cfg.generation = g->generation;
+	trusted_of(l, g->policy, !l->tset, &cfg);
 	rc = ijnft_set_generation(l->nft, &cfg);
 	if (rc < 0) {
 		errno = -rc;
@@ -472,6 +546,7 @@ static void reload(struct live *l)
 		return;
 	}
 	l->cfg = cfg;
+	l->tset = !l->tset;
 	l->policy_hash = hash;
 	/* The watcher first: it must not keep pointers into the policy that
 	 * reclaim() frees once the workers have moved on. */
@@ -647,6 +722,7 @@ static int setup(struct live *l, int ready_fd)
 		kernel_budget(l->sh.pipeline.inspect_packets);
 	l->cfg.generation = g->generation;
 	l->cfg.fail_closed = o->fail_closed;
+	trusted_of(l, g->policy, 0, &l->cfg);
 	if (ijnft_config_check(&l->cfg, &why) < 0) {
 		log_warnx("%s", why);
 		return -EINVAL;

@@ -92,6 +92,7 @@ static const char *const ctr_names[__IJNFT_CTR_MAX] = {
 	[IJNFT_CTR_BUDGET] = "budget",
 	[IJNFT_CTR_QUEUED] = "queue",
 	[IJNFT_CTR_ACK] = "ack",
+	[IJNFT_CTR_TRUSTED] = "trusted",
 	[IJNFT_CTR_MARK_ALLOW] = "mark allow",
 	[IJNFT_CTR_MARK_DENY] = "mark deny",
 	[IJNFT_CTR_MARK_REJECT] = "mark reject",
@@ -147,6 +148,17 @@ int ijnft_config_check(const struct ijnft_config *cfg, const char **why)
 		msg = "inspection budget is 0 packets";
 	else if ((unsigned int)cfg->queue_kind >= __IJNFT_QUEUE_MAX)
 		msg = "unknown queue kind";
+	else if (cfg->n_trusted > IJNFT_MAX_TRUSTED || (cfg->n_trusted && !cfg->trusted))
+		msg = "too many trusted addresses (at most 64)";
+	else if (cfg->n_lan > IJNFT_MAX_LAN || (cfg->n_lan && !cfg->lan))
+		msg = "too many LAN prefixes (at most 16)";
+	for (unsigned int i = 0; !msg && i < cfg->n_trusted; i++)
+		if (cfg->trusted[i].family != AF_INET && cfg->trusted[i].family != AF_INET6)
+			msg = "a trusted address of an unknown family";
+	for (unsigned int i = 0; !msg && i < cfg->n_lan; i++)
+		if ((cfg->lan[i].family != AF_INET && cfg->lan[i].family != AF_INET6) ||
+		    cfg->lan[i].len > (cfg->lan[i].family == AF_INET ? 32 : 128))
+			msg = "a LAN prefix of an unknown family or length";
 	for (unsigned int i = 0; !msg && i < cfg->n_ifnames; i++)
 		if (!ifname_valid(cfg->ifnames[i]))
 			msg = cfg->ifnames[i][0] ? "invalid interface name" :
@@ -844,6 +856,64 @@ static int put_verdict_chain_rules(struct batch *b,
 }
 
 /*
+ * One rule per trusted MAC and address (docs/nftables.md):
+ *   trusted  meta nfproto ipv4 iiftype ether ether saddr M ip saddr A
+ *              ip daddr & mask(P) != P ...  (for every IPv4 LAN prefix P)
+ *              ct mark set ct mark & ~0xff03 | gen<<8|1 counter accept
+ * (ip6 alike).  Only undecided flows get this far: the verdict goes into
+ * conntrack at the flow's first packet, as the daemon's would, and the
+ * flow's later packets are the allow rule's.  Carried counters go to the
+ * first rule, so their sum stays.
+ */
+static int put_trusted_rules(struct batch *b, const struct ijnft_config *cfg,
+			     const struct ijnft_counters *start)
+{
+	uint32_t allow = ijnft_ct_mark(cfg->generation, IJNFT_VERDICT_ALLOW);
+	uint16_t ether = ARPHRD_ETHER;
+	struct rule_builder rb;
+	int ret;
+
+	for (unsigned int i = 0; i < cfg->n_trusted; i++) {
+		const struct ijnft_trusted *t = &cfg->trusted[i];
+		bool v6 = t->family == AF_INET6;
+		uint8_t nfproto = v6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
+		uint32_t alen = v6 ? 16 : 4;
+
+		if ((ret = rb_start(&rb, IJNFT_TABLE, IJNFT_CHAIN)))
+			return ret;
+		rb_meta(&rb, NFT_META_NFPROTO);
+		rb_cmp(&rb, NFT_CMP_EQ, &nfproto, sizeof(nfproto));
+		rb_meta(&rb, NFT_META_IIFTYPE);
+		rb_cmp(&rb, NFT_CMP_EQ, &ether, sizeof(ether));
+		rb_payload(&rb, NFT_PAYLOAD_LL_HEADER, 6, 6);
+		rb_cmp(&rb, NFT_CMP_EQ, t->mac, 6);
+		rb_payload(&rb, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12, alen);
+		rb_cmp(&rb, NFT_CMP_EQ, t->addr, alen);
+		for (unsigned int j = 0; j < cfg->n_lan; j++) {
+			const struct ijnft_prefix *p = &cfg->lan[j];
+			uint8_t mask[16] = { 0 }, zero[16] = { 0 };
+
+			if (p->family != t->family)
+				continue;
+			for (unsigned int k = 0; k < p->len; k++)
+				mask[k / 8] |= (uint8_t)(0x80 >> (k % 8));
+			rb_payload(&rb, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 24 : 16, alen);
+			rb_bitwise(&rb, mask, zero, alen);
+			rb_cmp(&rb, NFT_CMP_NEQ, p->addr, alen);
+		}
+		rb_ct(&rb, NFT_CT_MARK);
+		rb_maskxor32(&rb, ~IJNFT_MARK_MASK, allow);
+		rb_ct_set_mark(&rb);
+		rb_counter(&rb, i == 0 ? start : NULL, IJNFT_CTR_TRUSTED);
+		rb_verdict(&rb, NF_ACCEPT);
+		if ((ret = rule_put(b, &rb, ctr_names[IJNFT_CTR_TRUSTED],
+				    "add rule trusted")))
+			return ret;
+	}
+	return 0;
+}
+
+/*
  * The forward chain, in order (docs/nftables.md):
  *   scope       iifname != @lan_ifs oifname != @lan_ifs return
  *   quarantine  ether saddr @quarantine counter drop
@@ -856,6 +926,7 @@ static int put_verdict_chain_rules(struct batch *b,
  *   budget      ct mark & 0x3 == 0 ct packets > N counter accept
  *   ack         meta l4proto tcp tcp flags & 0x1f == ack meta length <= 100
  *                 counter accept
+ *   trusted     (one per trusted MAC and address, see put_trusted_rules)
  *   queue       counter queue num A-B [bypass]
  * then the verdict chain's rules.
  * set_id is SET_ID_* when the sets are created in the same batch, else 0.
@@ -947,6 +1018,9 @@ static int put_rules(struct batch *b, const struct ijnft_config *cfg,
 	rb_counter(&rb, start, IJNFT_CTR_ACK);
 	rb_verdict(&rb, NF_ACCEPT);
 	if ((ret = rule_put(b, &rb, "ack", "add rule ack")))
+		return ret;
+
+	if ((ret = put_trusted_rules(b, cfg, start)))
 		return ret;
 
 	if ((ret = rb_start(&rb, IJNFT_TABLE, IJNFT_CHAIN)))

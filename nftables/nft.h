@@ -107,6 +107,23 @@ enum ijnft_queue_kind {
 #define IJNFT_IFNAMSIZ		16	/* IFNAMSIZ, with the NUL */
 #define IJNFT_MAX_IFNAMES	8
 
+/* A trusted device's MAC with one of its addresses (see `trusted` below). */
+struct ijnft_trusted {
+	uint8_t mac[6];
+	uint8_t family;		/* AF_INET or AF_INET6 */
+	uint8_t addr[16];	/* network order; IPv4 in the first 4 bytes */
+};
+
+/* A LAN prefix: flows towards it are never decided by the trusted rules. */
+struct ijnft_prefix {
+	uint8_t family;		/* AF_INET or AF_INET6 */
+	uint8_t len;		/* 0..32 or 0..128 */
+	uint8_t addr[16];	/* network order, host bits clear */
+};
+
+#define IJNFT_MAX_TRUSTED	64
+#define IJNFT_MAX_LAN		16
+
 struct ijnft_config {
 	enum ijnft_mode mode;
 	char ifnames[IJNFT_MAX_IFNAMES][IJNFT_IFNAMSIZ];
@@ -124,6 +141,14 @@ struct ijnft_config {
 	 * true: undecided traffic is dropped while no daemon listens. */
 	bool fail_closed;
 	enum ijnft_queue_kind queue_kind;
+	/* Trusted devices: an undecided flow whose packet comes from one of
+	 * these MAC and address pairs and goes outside every LAN prefix is
+	 * allowed here, without a round trip to the daemon (rules `trusted`,
+	 * one per pair).  The arrays are borrowed for the call. */
+	const struct ijnft_trusted *trusted;
+	unsigned int n_trusted;
+	const struct ijnft_prefix *lan;
+	unsigned int n_lan;
 };
 
 /*
@@ -141,6 +166,8 @@ enum ijnft_ctr {
 	IJNFT_CTR_BUDGET,	/* accepted: undecided past the inspection budget */
 	IJNFT_CTR_QUEUED,	/* sent to the queue (or bypassed/dropped there) */
 	IJNFT_CTR_ACK,		/* undecided, payload-less TCP ACK: not queued */
+	IJNFT_CTR_TRUSTED,	/* undecided, from a trusted device to the WAN:
+				 * allowed here */
 	IJNFT_CTR_MARK_ALLOW,	/* verdict chain: allow copied to conntrack */
 	IJNFT_CTR_MARK_DENY,	/* verdict chain: deny copied, packet dropped */
 	IJNFT_CTR_MARK_REJECT,	/* verdict chain: reject copied, packet rejected */

@@ -347,6 +347,22 @@ static void fmt_ms(uint64_t ms, char *buf, size_t len)
 		}
 }
 
+/* trusted: true | false, on a device; checked once the device is whole. */
+static void p_trusted(struct loader *l, const struct ynode *key, const struct ynode *v,
+		      void *obj, const struct field *f)
+{
+	struct policy_device *dev = obj;
+
+	(void)f;
+	if (v->kind != YNODE_SCALAR ||
+	    (strcmp(v->str, "true") && strcmp(v->str, "false"))) {
+		error(l, v, "'%s' must be true or false", key->str);
+		return;
+	}
+	dev->trusted = !strcmp(v->str, "true");
+	dev->trusted_node = v;
+}
+
 static void p_text(struct loader *l, const struct ynode *key, const struct ynode *v,
 		   void *obj, const struct field *f)
 {
@@ -508,6 +524,8 @@ static void p_lan(struct loader *l, const struct ynode *key, const struct ynode 
 	/* Declared: replaces the RFC 1918 defaults, even when empty. */
 	prefix_table_free(p->lan);
 	p->lan = t;
+	p->lan_list = alloc(l, n, sizeof(*p->lan_list));
+	p->n_lan = 0;
 	for (i = 0; i < n; i++) {
 		struct value_prefix pf;
 		int rc;
@@ -519,6 +537,8 @@ static void p_lan(struct loader *l, const struct ynode *key, const struct ynode 
 			warning(l, items[i], "'%s' is listed twice in 'lan'", items[i]->str);
 		else if (rc < 0)
 			nomem(l);
+		else if (p->lan_list)
+			p->lan_list[p->n_lan++] = pf;
 	}
 }
 
@@ -1146,6 +1166,7 @@ static const struct field device_fields[] = {
 	FIELD("mode", p_enum, struct policy_device, mode_set, 0, 0, mode_names),
 	FIELD("binding_violation", p_enum, struct policy_device, binding_set, 0, 0, action_names),
 	FIELD("deny_with", p_enum, struct policy_device, deny_with_set, 0, 0, deny_with_names),
+	FIELD_CALL("trusted", p_trusted, NULL),
 	FIELD("out", p_rules, struct policy_device, rules[POLICY_OUT], 0, 0, &dir_out),
 	FIELD("in", p_rules, struct policy_device, rules[POLICY_IN], 0, 0, &dir_in),
 	FIELD("limits", p_limits, struct policy_device, own_limits, 0, 0, NULL),
@@ -1365,6 +1386,46 @@ static void merge_limits(struct policy_limits *out, const struct policy_limits *
 	}
 }
 
+/*
+ * trusted: the kernel allows the device's flows to the WAN at their first
+ * packet, matching its MAC and addresses, without the daemon.  That is
+ * only what the policy says if its first out rule allows anything, and it
+ * only names one machine if it declares a MAC and host addresses.
+ */
+static void check_trusted(struct loader *l, struct policy_device *dev)
+{
+	const struct policy_rule *first = NULL;
+	const struct ynode *n = dev->trusted_node;
+	uint32_t i;
+
+	if (!dev->trusted)
+		return;
+	if (dev->rules[POLICY_OUT].n)
+		first = &dev->rules[POLICY_OUT].v[0];
+	else if (dev->profile && dev->profile->rules[POLICY_OUT].n)
+		first = &dev->profile->rules[POLICY_OUT].v[0];
+	if (!dev->n_macs || !dev->n_prefixes) {
+		error(l, n, "trusted device '%s' needs a mac and an ip: the kernel "
+		      "matches both", dev->name);
+		return;
+	}
+	for (i = 0; i < dev->n_prefixes; i++)
+		if (dev->prefixes[i].len != (dev->prefixes[i].family == AF_INET ? 32 : 128)) {
+			error(l, n, "trusted device '%s' has an address range; it must "
+			      "declare host addresses", dev->name);
+			return;
+		}
+	if (!first || first->action != POLICY_ALLOW || policy_rule_names_service(first) ||
+	    first->has_remote || first->limits.every_ms) {
+		error(l, n, "trusted device '%s': its first out rule must allow any; the "
+		      "kernel allows its flows to the WAN without asking the rules", dev->name);
+		return;
+	}
+	if (dev->mode == POLICY_MODE_LEARN)
+		error(l, n, "trusted device '%s' is in learn mode: learning needs to see "
+		      "its flows", dev->name);
+}
+
 static void finish_device(struct loader *l, struct policy_device *dev)
 {
 	struct policy *p = l->p;
@@ -1406,6 +1467,7 @@ static void finish_device(struct loader *l, struct policy_device *dev)
 		else if (rc < 0)
 			nomem(l);
 	}
+	check_trusted(l, dev);
 }
 
 /* A device's prefix inside another device's shorter one: legal, but likely a slip. */
@@ -1514,12 +1576,16 @@ static struct policy *policy_new(const char *name)
 	p->deny_with = POLICY_DENY_DROP;
 	p->inspect_packets = 8;
 	p->alert_rearm_ms = 5 * 60 * 1000;
+	p->lan_list = arena_calloc(p->a, ARRAY_SIZE(default_lan), sizeof(*p->lan_list));
+	if (!p->lan_list)
+		goto fail;
 	for (i = 0; i < ARRAY_SIZE(default_lan); i++) {
 		struct value_prefix pf;
 
 		value_prefix(default_lan[i], &pf);
 		if (prefix_table_add(p->lan, pf.family, pf.addr, pf.len, p, NULL) < 0)
 			goto fail;
+		p->lan_list[p->n_lan++] = pf;
 	}
 	return p;
 fail:

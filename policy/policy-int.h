@@ -104,7 +104,10 @@ struct policy_device {
 	struct ruleset rules[__POLICY_DIRECTION_MAX];	/* its own, tried before the profile's */
 	struct policy_limits own_limits, limits;
 
+	bool trusted;		/* its WAN flows allowed by the kernel */
+
 	/* Only while loading. */
+	const void *trusted_node;	/* the `trusted: true` value, for errors */
 	int mode_set, binding_set, deny_with_set;
 	const void **prefix_nodes;
 	bool parsed;
@@ -122,6 +125,8 @@ struct policy {
 	uint32_t alert_rearm_ms;
 
 	struct prefix_table *lan;
+	struct value_prefix *lan_list;	/* the same prefixes, in order */
+	size_t n_lan;
 	struct mac_table *by_mac;
 	struct prefix_table *by_ip;
 	struct name_table *by_port;	/* (ifname or "", vlan) of devices without a MAC */

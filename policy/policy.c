@@ -107,6 +107,32 @@ enum policy_mode policy_device_mode(const struct policy_device *d)
 	return d ? d->mode : POLICY_MODE_ENFORCE;
 }
 
+bool policy_device_trusted(const struct policy_device *d)
+{
+	return d && d->trusted;
+}
+
+static bool prefix_out(const struct value_prefix *pf, int *family, uint8_t addr[16],
+		       unsigned *len)
+{
+	*family = pf->family;
+	memcpy(addr, pf->addr, 16);
+	*len = pf->len;
+	return true;
+}
+
+bool policy_device_prefix_at(const struct policy_device *d, size_t i, int *family,
+			     uint8_t addr[16], unsigned *len)
+{
+	return d && i < d->n_prefixes && prefix_out(&d->prefixes[i], family, addr, len);
+}
+
+bool policy_lan_at(const struct policy *p, size_t i, int *family, uint8_t addr[16],
+		   unsigned *len)
+{
+	return p && i < p->n_lan && prefix_out(&p->lan_list[i], family, addr, len);
+}
+
 bool policy_device_is_host(const struct policy_device *d)
 {
 	uint32_t i;

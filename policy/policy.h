@@ -248,6 +248,17 @@ enum policy_mode policy_device_mode(const struct policy_device *d);
 enum policy_deny_with policy_device_deny_with(const struct policy_device *d);
 /* The first declared MAC into mac; false if the device declares none. */
 bool policy_device_mac(const struct policy_device *d, uint8_t mac[6]);
+/* Is the device trusted: its flows to the WAN allowed by the kernel at
+ * their first packet (the loader checked it declares a MAC and host
+ * addresses and allows any out)? */
+bool policy_device_trusted(const struct policy_device *d);
+/* The device's I-th address (prefix); false past the last. */
+bool policy_device_prefix_at(const struct policy_device *d, size_t i, int *family,
+			     uint8_t addr[16], unsigned *len);
+/* The LAN prefixes (`lan`, or the defaults), in order; false past the last. */
+bool policy_lan_at(const struct policy *p, size_t i, int *family, uint8_t addr[16],
+		   unsigned *len);
+
 /* Is the device one machine: it declares a MAC, or only host addresses
  * (/32, /128)?  false for the unknown device, address ranges and
  * port-only devices, which stand for several machines. */

@@ -959,6 +959,35 @@ else
 	bad "corrupt: iotjaild ready" "$(oneline "$DERR")"
 fi
 
+# ================================================= 10. trusted devices ==
+# The lab policy with the laptop trusted: its flows to the WAN are allowed
+# by the kernel at their first packet and never reach the daemon; the cam
+# is inspected as before.
+sed '/^    profile: laptop$/a\    trusted: true' "$LABPOL" >"$RUN/trusted.yaml"
+if dstart trusted "$P-br" "$RUN/iotjaild.pid" -c "$RUN/trusted.yaml" --bridge br0 -q \
+	--flows "$RUN/trusted-flows.jsonl"; then
+	snap t0
+	r=$(dns laptop @$SRV4 www.example.test A)
+	r2=$(get laptop 5 http://www.example.test/)
+	snap t1
+	tr=$(delta trusted t0 t1)
+	check "trusted: the laptop resolves and browses" "dig: $r, curl: $r2" \
+		eval '[ "$r" = "$WWW4" ] && [ "$r2" = "$OKBODY" ]'
+	check "kernel: its flows were decided by the trusted rules" "trusted +$tr packets" \
+		eval 'is_num "$tr" && [ "$tr" -ge 2 ]'
+	r=$(get cam 2 -4 http://www.example.test/)
+	check "trusted: the cam is still inspected (HTTP denied)" "curl: $r" [ "$r" != "$OKBODY" ]
+	stop_check trusted
+	n=$(J get "$RUN/trusted-flows.jsonl" dst_ip src_ip=192.168.50.50 2>/dev/null | grep -cE "^($SRV4|$WWW4)$")
+	c=$(J get "$RUN/trusted-flows.jsonl" verdict src_ip=192.168.50.10 dst_ip=$WWW4 dst_port=80 2>/dev/null | sort -u | tr '\n' ' ')
+	check "trusted: the daemon saw none of the laptop's WAN flows, and judged the cam's" \
+		"laptop flows in its log: $n; cam HTTP: $c" eval '[ "$n" = 0 ] && [ "$c" = "deny " ]'
+	check "trusted: logged at start" "$(grep -m1 'trusted devices' "$DERR")" \
+		eval 'log_has "trusted devices: 2 addresses"'
+else
+	bad "trusted: iotjaild ready" "$(oneline "$DERR")"
+fi
+
 # ======================================================= the end ========
 why=""
 for f in "$TMP"/*.err; do

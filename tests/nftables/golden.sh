@@ -442,11 +442,38 @@ EOF
 		expect "reject tcp: A got a reset" 1 "$(aseen rst)"
 		ip netns exec "$NSA" nft delete table inet ijseen
 
+		# Trusted: A's MAC and address, the WAN anything outside
+		# 10.98.0.0/16: its flow is allowed at the first packet, in
+		# the kernel; towards a LAN prefix, or from another MAC, it is
+		# queued as any flow.
+		run "install trusted" drv install bridge=br-jail gen=2 inspect=1000 queue=0:2 \
+			trusted=02:00:00:00:00:0a/10.99.0.1 trusted=02:00:00:00:00:0a/fd99::1 \
+			lanprefix=10.98.0.0/16 lanprefix=fd98::/64
+		snap
+		expect "trusted: the flow passes" 5 "$(send 5020 5)"
+		expect "trusted: its first packet decided by trusted" 1 "$(delta trusted)"
+		expect "trusted: the rest by allow (conntrack)" 4 "$(delta allow)"
+		expect "trusted: nothing queued" 0 "$(delta queue)"
+		run "install trusted, B's network a LAN prefix" drv install bridge=br-jail gen=2 \
+			inspect=1000 queue=0:2 trusted=02:00:00:00:00:0a/10.99.0.1 lanprefix=10.99.0.0/24
+		snap
+		expect "trusted to the LAN: passes (bypass)" 5 "$(send 5021 5)"
+		expect "trusted to the LAN: not trusted's" 0 "$(delta trusted)"
+		expect "trusted to the LAN: queued" 5 "$(delta queue)"
+		run "install another MAC trusted" drv install bridge=br-jail gen=2 inspect=1000 \
+			queue=0:2 trusted=02:00:00:00:00:0b/10.99.0.1
+		snap
+		expect "untrusted MAC: passes (bypass)" 5 "$(send 5022 5)"
+		expect "untrusted MAC: not trusted's" 0 "$(delta trusted)"
+		expect "untrusted MAC: queued" 5 "$(delta queue)"
+		run "reinstall for the counters" drv install bridge=br-jail gen=2 inspect=1000 queue=0:2 \
+			trusted=02:00:00:00:00:0a/10.99.0.1
+
 		# ijnft_counters() sums the rules of both chains by comment: the
 		# numbers nft lists, for every counter.
 		drv counters | cut -f1 >"$tmp/names"
 		expect "counters: names" \
-			"quarantine,deny,reject,allow,budget,queue,ack,mark allow,mark deny,mark reject,mark pass" \
+			"quarantine,deny,reject,allow,budget,queue,ack,trusted,mark allow,mark deny,mark reject,mark pass" \
 			"$(paste -sd, "$tmp/names")"
 		while read -r name; do
 			expect "counters: $name as listed" "$(listed "$name")" "$(counter "$name")"

@@ -7,6 +7,8 @@
  *   nftdrv install [OPTIONS]           OPTIONS: gen=N inspect=N queue=A:COUNT
  *   nftdrv generation [OPTIONS]          kind=auto|native|xt fail-closed
  *                                        bridge=NAME | lan=IF,IF,...
+ *                                        trusted=MAC/ADDR (repeatable)
+ *                                        lanprefix=ADDR/LEN (repeatable)
  *   nftdrv qadd MAC [TIMEOUT_MS]
  *   nftdrv qdel MAC
  *   nftdrv counters                    prints "NAME<TAB>PACKETS<TAB>BYTES" lines
@@ -36,6 +38,37 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+static struct ijnft_trusted trusted[IJNFT_MAX_TRUSTED];
+static struct ijnft_prefix lanprefix[IJNFT_MAX_LAN];
+
+static int parse_mac(const char *s, uint8_t mac[6]);
+
+/* ADDR into family and addr (16 bytes); -1 if it is neither family. */
+static int parse_addr(const char *s, uint8_t *family, uint8_t addr[16])
+{
+	memset(addr, 0, 16);
+	if (inet_pton(AF_INET, s, addr) == 1)
+		*family = AF_INET;
+	else if (inet_pton(AF_INET6, s, addr) == 1)
+		*family = AF_INET6;
+	else
+		return -1;
+	return 0;
+}
+
+/* "HEAD/TAIL": HEAD into head (n bytes), *tail after the slash; -1 if
+ * there is no slash or HEAD is too long. */
+static int split_slash(const char *s, char *head, size_t n, const char **tail)
+{
+	const char *slash = strchr(s, '/');
+
+	if (!slash || (size_t)(slash - s) >= n)
+		return -1;
+	snprintf(head, n, "%.*s", (int)(slash - s), s);
+	*tail = slash + 1;
+	return 0;
+}
 
 static int parse_options(struct ijnft_config *cfg, int argc, char **argv)
 {
@@ -81,6 +114,28 @@ static int parse_options(struct ijnft_config *cfg, int argc, char **argv)
 				snprintf(cfg->ifnames[cfg->n_ifnames++],
 					 IJNFT_IFNAMSIZ, "%s", t);
 			free(list);
+		} else if (!strncmp(a, "trusted=", 8) && cfg->n_trusted < IJNFT_MAX_TRUSTED) {
+			struct ijnft_trusted *t = &trusted[cfg->n_trusted];
+			const char *addr;
+			char mac[32];
+
+			if (split_slash(a + 8, mac, sizeof(mac), &addr) < 0 ||
+			    parse_mac(mac, t->mac) < 0 ||
+			    parse_addr(addr, &t->family, t->addr) < 0)
+				return -1;
+			cfg->trusted = trusted;
+			cfg->n_trusted++;
+		} else if (!strncmp(a, "lanprefix=", 10) && cfg->n_lan < IJNFT_MAX_LAN) {
+			struct ijnft_prefix *p = &lanprefix[cfg->n_lan];
+			const char *len;
+			char addr[64];
+
+			if (split_slash(a + 10, addr, sizeof(addr), &len) < 0 ||
+			    parse_addr(addr, &p->family, p->addr) < 0)
+				return -1;
+			p->len = (uint8_t)atoi(len);
+			cfg->lan = lanprefix;
+			cfg->n_lan++;
 		} else {
 			fprintf(stderr, "nftdrv: unknown option %s\n", a);
 			return -1;

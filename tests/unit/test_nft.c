@@ -417,8 +417,8 @@ static void test_generation_batch(void **state)
 	struct fixture *f = *state;
 	struct ijnft_config c = bridge_cfg();
 	struct ijnft_counters start = {
-		.packets = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 },
-		.bytes = { 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110 },
+		.packets = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 },
+		.bytes = { 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120 },
 	};
 	static const char *const want[] = {
 		"begin",
@@ -471,14 +471,14 @@ static void test_generation_batch(void **state)
 	assert_contains(rule(f, "ack"), "[ counter pkts 7 bytes 70 ]");
 	assert_contains(rule(f, "mark allow"), "[ cmp eq reg 1 0x00000601 ] ");
 	assert_contains(rule(f, "mark allow"), "^ 0x00000601 ] ");
-	assert_contains(rule(f, "mark allow"), "[ counter pkts 8 bytes 80 ]");
+	assert_contains(rule(f, "mark allow"), "[ counter pkts 9 bytes 90 ]");
 	assert_contains(f->lines[15], "[ cmp eq reg 1 0x00000602 ] ");
 	assert_contains(f->lines[15], "^ 0x00000602 ] [ ct set mark with reg 1 ]");
 	assert_null(strstr(f->lines[15], "counter"));
 	assert_contains(f->lines[16], "^ 0x00000603 ] [ ct set mark with reg 1 ]");
-	assert_contains(rule(f, "mark deny"), "[ counter pkts 9 bytes 90 ]");
-	assert_contains(rule(f, "mark reject"), "[ counter pkts 10 bytes 100 ]");
-	assert_contains(rule(f, "mark pass"), "[ counter pkts 11 bytes 110 ]");
+	assert_contains(rule(f, "mark deny"), "[ counter pkts 10 bytes 100 ]");
+	assert_contains(rule(f, "mark reject"), "[ counter pkts 11 bytes 110 ]");
+	assert_contains(rule(f, "mark pass"), "[ counter pkts 12 bytes 120 ]");
 	for (int i = 0; i < f->n; i++) {
 		assert_null(strstr(f->lines[i], "table iotjail inet"));
 		assert_null(strstr(f->lines[i], "quarantine table"));
@@ -938,9 +938,15 @@ static void test_counters_preset(void **state)
 {
 	struct fixture *f = *state;
 	struct ijnft_config c = bridge_cfg();
+	static const struct ijnft_trusted two[2] = {
+		{ { 2, 0, 0, 0, 0, 0x50 }, AF_INET, { 192, 168, 1, 50 } },
+		{ { 2, 0, 0, 0, 0, 0x50 }, AF_INET6, { 0xfd } },
+	};
 	struct ijnft_counters start;
 	int counted = 0;
 
+	c.trusted = two;	/* two trusted rules: the counter in the first */
+	c.n_trusted = 2;
 	for (int i = 0; i < __IJNFT_CTR_MAX; i++) {
 		start.packets[i] = 1000 + (uint64_t)i;
 		start.bytes[i] = (1ull << 40) + (uint64_t)i;
@@ -956,7 +962,7 @@ static void test_counters_preset(void **state)
 		counted++;
 		assert_null(strstr(k + 1, "[ counter "));
 	}
-	assert_int_equal(counted, __IJNFT_CTR_MAX + 2);
+	assert_int_equal(counted, __IJNFT_CTR_MAX + 3);
 	for (int i = 0; i < __IJNFT_CTR_MAX; i++) {
 		char want[96];
 
@@ -970,6 +976,91 @@ static void test_counters_preset(void **state)
 	for (int i = 0; i < __IJNFT_CTR_MAX; i++)
 		assert_contains(rule(f, ijnft_ctr_name(i)),
 				"[ counter pkts 0 bytes 0 ]");
+}
+
+/* Trusted devices: one rule per MAC and address, before `queue`: the
+ * family, the source MAC and address, every LAN prefix of that family
+ * excluded, the allow verdict into conntrack, counted, accepted. */
+static void test_trusted_rules(void **state)
+{
+	struct fixture *f = *state;
+	struct ijnft_config c = bridge_cfg();
+	static const struct ijnft_trusted t[2] = {
+		{ { 2, 0, 0, 0, 0, 0x50 }, AF_INET, { 192, 168, 1, 50 } },
+		{ { 2, 0, 0, 0, 0, 0x50 }, AF_INET6,
+		  { 0xfd, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x50 } },
+	};
+	static const struct ijnft_prefix lan[3] = {
+		{ AF_INET, 24, { 192, 168, 1, 0 } },
+		{ AF_INET, 8, { 10 } },
+		{ AF_INET6, 64, { 0xfd, 0, 0, 1 } },
+	};
+	static const struct ijnft_trusted bad = { { 2 }, 7, { 0 } };
+	const char *why;
+	int q = -1, n = 0;
+
+	c.generation = 5;
+	c.trusted = t;
+	c.n_trusted = 2;
+	c.lan = lan;
+	c.n_lan = 3;
+	assert_int_equal(ijnft_config_check(&c, NULL), 0);
+	build_install(f, &c);
+	for (int i = 0; i < f->n; i++) {
+		if (strstr(f->lines[i], "\\x08trusted\\x00"))
+			n++;
+		if (strstr(f->lines[i], "\\x06queue\\x00"))
+			q = i;
+	}
+	assert_int_equal(n, 2);
+	assert_string_equal(f->lines[q - 2],
+		"add rule inet iotjail forward [ meta load nfproto => reg 1 ] ["
+		" cmp eq reg 1 0x00000002 ] ["
+		" meta load iiftype => reg 1 ] ["
+		" cmp eq reg 1 0x00000001 ] ["
+		" payload load 6b @ link header + 6 => reg 1 ] ["
+		" cmp eq reg 1 0x00000002 0x00005000 ] ["
+		" payload load 4b @ network header + 12 => reg 1 ] ["
+		" cmp eq reg 1 0x3201a8c0 ] ["
+		" payload load 4b @ network header + 16 => reg 1 ] ["
+		" bitwise reg 1 = ( reg 1 & 0x00ffffff ) ^ 0x00000000 ] ["
+		" cmp neq reg 1 0x0001a8c0 ] ["
+		" payload load 4b @ network header + 16 => reg 1 ] ["
+		" bitwise reg 1 = ( reg 1 & 0x000000ff ) ^ 0x00000000 ] ["
+		" cmp neq reg 1 0x0000000a ] ["
+		" ct load mark => reg 1 ] ["
+		" bitwise reg 1 = ( reg 1 & 0xffff00fc ) ^ 0x00000501 ] ["
+		" ct set mark with reg 1 ] ["
+		" counter pkts 0 bytes 0 ] ["
+		" immediate reg 0 accept ] userdata = { \\x00\\x08trusted\\x00 }");
+	assert_string_equal(f->lines[q - 1],
+		"add rule inet iotjail forward [ meta load nfproto => reg 1 ] ["
+		" cmp eq reg 1 0x0000000a ] ["
+		" meta load iiftype => reg 1 ] ["
+		" cmp eq reg 1 0x00000001 ] ["
+		" payload load 6b @ link header + 6 => reg 1 ] ["
+		" cmp eq reg 1 0x00000002 0x00005000 ] ["
+		" payload load 16b @ network header + 8 => reg 1 ] ["
+		" cmp eq reg 1 0x010000fd 0x00000000 0x00000000 0x50000000 ] ["
+		" payload load 16b @ network header + 24 => reg 1 ] ["
+		" bitwise reg 1 = ( reg 1 & 0xffffffff 0xffffffff 0x00000000 0x00000000 ) ^ 0x00000000 0x00000000 0x00000000 0x00000000 ] ["
+		" cmp neq reg 1 0x010000fd 0x00000000 0x00000000 0x00000000 ] ["
+		" ct load mark => reg 1 ] ["
+		" bitwise reg 1 = ( reg 1 & 0xffff00fc ) ^ 0x00000501 ] ["
+		" ct set mark with reg 1 ] ["
+		" counter pkts 0 bytes 0 ] ["
+		" immediate reg 0 accept ] userdata = { \\x00\\x08trusted\\x00 }");
+
+	c.n_trusted = IJNFT_MAX_TRUSTED + 1;
+	assert_int_equal(ijnft_config_check(&c, &why), -EINVAL);
+	assert_non_null(strstr(why, "trusted"));
+	c.trusted = &bad;
+	c.n_trusted = 1;
+	assert_int_equal(ijnft_config_check(&c, &why), -EINVAL);
+	c.n_trusted = 0;
+	c.n_lan = IJNFT_MAX_LAN + 1;
+	assert_int_equal(ijnft_config_check(&c, &why), -EINVAL);
+	assert_non_null(strstr(why, "LAN"));
 }
 
 static void test_quarantine_batch(void **state)
@@ -1033,7 +1124,8 @@ static void test_names(void **state)
 	assert_string_equal(ijnft_ctr_name(IJNFT_CTR_REJECT), "reject");
 	assert_string_equal(ijnft_ctr_name(IJNFT_CTR_MARK_REJECT), "mark reject");
 	assert_string_equal(ijnft_ctr_name(IJNFT_CTR_MARK_PASS), "mark pass");
-	assert_int_equal(__IJNFT_CTR_MAX, 11);
+	assert_string_equal(ijnft_ctr_name(IJNFT_CTR_TRUSTED), "trusted");
+	assert_int_equal(__IJNFT_CTR_MAX, 12);
 	/* ijnft_counters() sums rules by comment: names must differ. */
 	for (int i = 0; i < __IJNFT_CTR_MAX; i++) {
 		assert_non_null(ijnft_ctr_name(i));
@@ -1069,6 +1161,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_counters_preset, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_trusted_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quarantine_batch, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_describe_bad, setup, teardown),

@@ -946,6 +946,48 @@ static void test_deny_with(void **state)
 	policy_free(p);
 }
 
+/* trusted, and what the daemon hands the kernel for it: the device's
+ * addresses, the LAN prefixes in order (the defaults without `lan:`). */
+static void test_trusted_getters(void **state)
+{
+	static const char y[] =
+		"lan: [192.168.1.0/24, fd00:1::/64]\n"
+		"devices:\n"
+		"  laptop: {mac: '02:00:00:00:00:50', ip: [192.168.1.50, fd00:1::50], out: [any], trusted: true}\n"
+		"  cam: {ip: 192.168.1.10, out: [DNS]}\n";
+	static const char y2[] = "devices:\n  cam: {ip: 10.0.0.10}\n";
+	struct policy *p = load(y), *p2;
+	uint8_t a[16];
+	unsigned len;
+	int fam;
+
+	(void)state;
+	assert_true(policy_device_trusted(policy_device_at(p, 0)));
+	assert_false(policy_device_trusted(policy_device_at(p, 1)));
+	assert_false(policy_device_trusted(policy_unknown_device(p)));
+	assert_true(policy_device_prefix_at(policy_device_at(p, 0), 1, &fam, a, &len));
+	assert_int_equal(fam, AF_INET6);
+	assert_int_equal(len, 128);
+	assert_int_equal(a[15], 0x50);
+	assert_false(policy_device_prefix_at(policy_device_at(p, 0), 2, &fam, a, &len));
+	assert_true(policy_lan_at(p, 0, &fam, a, &len));
+	assert_int_equal(fam, AF_INET);
+	assert_int_equal(len, 24);
+	assert_int_equal(a[2], 1);
+	assert_true(policy_lan_at(p, 1, &fam, a, &len));
+	assert_int_equal(fam, AF_INET6);
+	assert_false(policy_lan_at(p, 2, &fam, a, &len));
+	policy_free(p);
+	/* without lan: the six defaults, 10.0.0.0/8 first */
+	p2 = load(y2);
+	assert_true(policy_lan_at(p2, 5, &fam, a, &len));
+	assert_false(policy_lan_at(p2, 6, &fam, a, &len));
+	assert_true(policy_lan_at(p2, 0, &fam, a, &len));
+	assert_int_equal(a[0], 10);
+	assert_int_equal(len, 8);
+	policy_free(p2);
+}
+
 /* Which flows can be decided before classification: only those whose first
  * possibly-matching rule matches whatever the protocol. */
 static void test_needs_classification(void **state)
@@ -1023,6 +1065,7 @@ int main(void)
 		cmocka_unit_test(test_examples_load),
 		cmocka_unit_test(test_needs_classification),
 		cmocka_unit_test(test_deny_with),
+		cmocka_unit_test(test_trusted_getters),
 	};
 	int failed = 0;
 
