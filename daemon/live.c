@@ -47,11 +47,10 @@ struct live {
 	bool installed;
 	uint64_t next_acct_ms, next_state_ms;
 	bool acct_warned;
-	/* Trusted devices' rules, for the installed generation (two sets:
-	 * a reload fills the other before it swaps). */
-	struct ijnft_trusted trusted[2][IJNFT_MAX_TRUSTED];
-	struct ijnft_prefix lan[2][IJNFT_MAX_LAN];
-	unsigned int tset;
+	/* What the trusted rules are built from: read only while a batch
+	 * is built (install, reload), so one copy serves both. */
+	struct ijnft_trusted trusted[IJNFT_MAX_TRUSTED];
+	struct ijnft_prefix lan[IJNFT_MAX_LAN];
 };
 
 static const char *const queue_kind_name[__IJNFT_QUEUE_MAX] = {
@@ -181,18 +180,18 @@ static bool lan_add(struct ijnft_prefix *lan, unsigned int *n, int family,
 }
 
 /*
- * The kernel's view of the trusted devices of P into set S of l: every
+ * The kernel's view of the trusted devices of P, for CFG: every
  * trusted device's first MAC with each of its addresses, and everything
  * that is LAN (the `lan` prefixes, and device addresses outside them), so
  * that a trusted device's flow towards another device still goes through
  * the policy.  If it does not fit, no device is trusted: its flows are
  * inspected like any other, and the log says why.
  */
-static void trusted_of(struct live *l, const struct policy *p, unsigned int s,
+static void trusted_of(struct live *l, const struct policy *p,
 		       struct ijnft_config *cfg)
 {
-	struct ijnft_trusted *t = l->trusted[s];
-	struct ijnft_prefix *lan = l->lan[s];
+	struct ijnft_trusted *t = l->trusted;
+	struct ijnft_prefix *lan = l->lan;
 	unsigned int nt = 0, nl = 0, len;
 	uint8_t addr[16], mac[6];
 	bool fits = true;
@@ -534,7 +533,7 @@ static void reload(struct live *l)
 		log_warnx("reload: inspect_packets changes only at restart "
 			  "(still %u)", l->sh.pipeline.inspect_packets);
 	cfg.generation = g->generation;
-	trusted_of(l, g->policy, !l->tset, &cfg);
+	trusted_of(l, g->policy, &cfg);
 	rc = ijnft_set_generation(l->nft, &cfg);
 	if (rc < 0) {
 		errno = -rc;
@@ -546,7 +545,6 @@ static void reload(struct live *l)
 		return;
 	}
 	l->cfg = cfg;
-	l->tset = !l->tset;
 	l->policy_hash = hash;
 	/* The watcher first: it must not keep pointers into the policy that
 	 * reclaim() frees once the workers have moved on. */
@@ -722,7 +720,7 @@ static int setup(struct live *l, int ready_fd)
 		kernel_budget(l->sh.pipeline.inspect_packets);
 	l->cfg.generation = g->generation;
 	l->cfg.fail_closed = o->fail_closed;
-	trusted_of(l, g->policy, 0, &l->cfg);
+	trusted_of(l, g->policy, &l->cfg);
 	if (ijnft_config_check(&l->cfg, &why) < 0) {
 		log_warnx("%s", why);
 		return -EINVAL;
