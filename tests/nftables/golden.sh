@@ -250,19 +250,17 @@ listed() {
 	listing | sed -n 's/.*counter packets \([0-9]*\) bytes [0-9]* .*comment "'"$1"'"$/\1/p' |
 		awk '{ n += $1 } END { if (NR) print n }'
 }
-# hctr NAME: packets of the helper table's rule commented NAME (-1: no such
-# rule, which fails the check instead of breaking the arithmetic)
-hctr() {
-	n=$(ip netns exec "$NS" nft list table inet ijhelper 2>/dev/null |
-		sed -n 's/.*counter packets \([0-9]*\) bytes [0-9]* comment "'"$1"'"$/\1/p')
+# tablectr NETNS TABLE NAME: packets of TABLE's rule commented NAME (-1: no
+# such rule, which fails the check instead of breaking the arithmetic)
+tablectr() {
+	n=$(ip netns exec "$1" nft list table inet "$2" 2>/dev/null |
+		sed -n 's/.*counter packets \([0-9]*\) bytes [0-9]* comment "'"$3"'"$/\1/p')
 	echo "${n:--1}"
 }
-# aseen NAME: packets of A's ijseen rule commented NAME (-1: no such rule)
-aseen() {
-	n=$(ip netns exec "$NSA" nft list table inet ijseen 2>/dev/null |
-		sed -n 's/.*counter packets \([0-9]*\) bytes [0-9]* comment "'"$1"'"$/\1/p')
-	echo "${n:--1}"
-}
+# hctr NAME: the helper table's counter in the bridge namespace
+hctr() { tablectr "$NS" ijhelper "$1"; }
+# aseen NAME: what A counted arriving (table ijseen)
+aseen() { tablectr "$NSA" ijseen "$1"; }
 # tcp SPORT ROUNDS: one TCP connection A -> B:7001; prints the bytes B read
 tcp() {
 	ip netns exec "$NSB" "$tmp/nftdrv" tcp-serve 7001 1000 >"$tmp/recv" &
