@@ -16,6 +16,7 @@
  * ndpi_risk2str, flow->host_server_name, flow->risk) is common to all.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,8 @@ struct classifier {
 	size_t n_protocols;
 	const char **categories;
 	size_t n_categories;
+	uint8_t *aligned;		/* 64 KiB, allocated at the first
+					 * misaligned packet (replay only) */
 };
 
 /* nDPI keeps the last answer of process_packet only in its return value;
@@ -125,6 +128,7 @@ void classifier_free(struct classifier *c)
 		return;
 	free(c->protocols);
 	free(c->categories);
+	free(c->aligned);
 	if (c->ndpi)
 		ndpi_exit_detection_module(c->ndpi);
 	free(c);
@@ -174,6 +178,20 @@ bool classifier_packet(struct classifier *c, struct cls_flow *f,
 	 * clipped: the headers and the start of the payload are what
 	 * dissectors read. */
 	unsigned short plen = len > 0xffff ? 0xffff : (unsigned short)len;
+
+	/* nDPI loads the IP header and payload as 32-bit words in place.  A
+	 * frame read from a capture has its IP header 2 bytes past a word
+	 * (14-byte Ethernet header): free on x86, but on MIPS every such load
+	 * is a kernel fix-up trap, or SIGBUS (qemu-user).  NFQUEUE hands over
+	 * word-aligned packets, so only replay pays for this copy. */
+	if ((uintptr_t)l3 & 3) {
+		if (!c->aligned)
+			c->aligned = malloc(0x10000);
+		if (c->aligned) {
+			memcpy(c->aligned, l3, plen);
+			l3 = c->aligned;
+		}
+	}
 
 #ifdef NDPI_HAS_INPUT_INFO
 	f->last = ndpi_detection_process_packet(c->ndpi, &f->ndpi, l3, plen,
