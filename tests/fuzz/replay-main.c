@@ -5,6 +5,7 @@
  * Usage: fuzz_X DIR_OR_FILE...   (directories are read one level deep)
  */
 #include <dirent.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,7 +43,7 @@ static int run_file(const char *path)
 
 int main(int argc, char **argv)
 {
-	unsigned runs = 0, errors = 0;
+	unsigned runs = 0, errors = 0, n_dir;
 	struct dirent *de;
 	struct stat st;
 	char path[4096];
@@ -62,15 +63,30 @@ int main(int argc, char **argv)
 			continue;
 		}
 		d = opendir(argv[i]);
-		while (d && (de = readdir(d))) {
+		if (!d) {
+			perror(argv[i]);
+			errors++;
+			continue;
+		}
+		/* A directory that yields nothing, or a readdir() error
+		 * (EOVERFLOW: 32-bit off_t), is an error, not a pass. */
+		n_dir = 0;
+		errno = 0;
+		while ((de = readdir(d))) {
 			if (de->d_name[0] == '.')
 				continue;
 			snprintf(path, sizeof(path), "%s/%s", argv[i], de->d_name);
 			errors += run_file(path) < 0;
 			runs++;
+			n_dir++;
+			errno = 0;
 		}
-		if (d)
-			closedir(d);
+		if (errno || !n_dir) {
+			fprintf(stderr, "%s: %s\n", argv[i],
+				errno ? strerror(errno) : "no inputs");
+			errors++;
+		}
+		closedir(d);
 	}
 	printf("%s: %u inputs replayed, %u unreadable\n", argv[0], runs, errors);
 	return errors ? 1 : 0;
