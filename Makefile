@@ -27,7 +27,9 @@ endif
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Werror=implicit-function-declaration -Werror=format-security
 override CFLAGS   += -std=gnu11 $(WARN) -MMD -MP
-override CPPFLAGS += -D_GNU_SOURCE -DIOTJAIL_VERSION='"$(VERSION)"' -I. -I$(B)
+# 64-bit off_t on 32-bit targets too: captures past 2 GiB, and readdir() on
+# file systems with 64-bit directory offsets (EOVERFLOW otherwise).
+override CPPFLAGS += -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -DIOTJAIL_VERSION='"$(VERSION)"' -I. -I$(B)
 
 # Third-party libraries, each through pkg-config.  Each header is included by
 # exactly one source file (nDPI: daemon/classify.c, libyaml: policy/yaml.c ...).
