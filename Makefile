@@ -24,6 +24,12 @@ else
 B          ?= build
 endif
 
+# 64-bit atomics (daemon/devview.c) are library calls on 32-bit MIPS, ARM and
+# PowerPC: link libatomic where a test program needs it, not elsewhere.
+ATOMIC_LIBS := $(shell t=$$(mktemp) || exit; \
+	printf 'unsigned long long x;\nint main(void) { return (int)__atomic_fetch_add(&x, 1, 5); }\n' | \
+	$(CC) $(CFLAGS) $(LDFLAGS) -x c -o $$t - >/dev/null 2>&1 || echo -latomic; rm -f $$t)
+
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Werror=implicit-function-declaration -Werror=format-security
 override CFLAGS   += -std=gnu11 $(WARN) -MMD -MP
@@ -45,7 +51,7 @@ CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka)
 CMOCKA_LIBS   := $(shell $(PKG_CONFIG) --libs cmocka)
 
 ALL_CFLAGS := $(NDPI_CFLAGS) $(PCAP_CFLAGS) $(YAML_CFLAGS) $(KERN_CFLAGS)
-LIBS       := $(NDPI_LIBS) $(PCAP_LIBS) $(YAML_LIBS) $(KERN_LIBS) -lm -pthread
+LIBS       := $(NDPI_LIBS) $(PCAP_LIBS) $(YAML_LIBS) $(KERN_LIBS) -lm -pthread $(ATOMIC_LIBS)
 
 ifneq ($(V),1)
 Q := @
