@@ -84,23 +84,27 @@ check() {
 
 # One arch of `all`: MODE ARCH, timed; 77 from the sysroot ends the run.
 step() {
+	mode=$1 a=$2 st=${3:-}
+	name=$a${st:+ $st}
 	t0=$(now)
 	cached=built
-	[ -f "$CROSS_CACHE/$2/.iotjail/recipe" ] && cached=cached
+	[ -f "$CROSS_CACHE/$a/.iotjail/recipe" ] && cached=cached
 	rc=0
-	( arch=$2; . "$here/arch.sh"; sh "$here/sysroot.sh" "$2" $3 >/dev/null ) || rc=$?
+	sh "$here/sysroot.sh" "$a" $st >/dev/null || rc=$?
 	[ $rc = 77 ] && return 77
-	[ $rc = 0 ] || { failed="$failed $2${3:+-$3}"; return 0; }
+	[ $rc = 0 ] || { failed="$failed $name"; return 0; }
 	t1=$(now)
+	log=build-$a/cross.log
+	mkdir -p "build-$a"
 	rc=0
-	( "$1" "$2" $3 ) >"build-$2.cross.log" 2>&1 || rc=$?
+	( "$mode" "$a" $st ) >"$log" 2>&1 || rc=$?
 	t2=$(now)
-	awk -v a="$2" '/^\[  PASSED  \]/ { t += $4; n++ }
+	awk -v a="$name" '/^\[  PASSED  \]/ { t += $4; n++ }
 		/^cross:|unit: SKIP|FAILED|replayed|^iotjaild|configuration OK/ { print "  " $0 }
-		END { if (n) print "  cross: " a ": " t " unit tests in " n " programs ok" }' \
-		"build-$2.cross.log"
-	[ $rc = 0 ] || { failed="$failed $2${3:+-$3}"; tail -n 20 "build-$2.cross.log"; }
-	echo "cross: $2${3:+ $3}: $1 $([ $rc = 0 ] && echo ok || echo FAILED): sysroot $((t1 - t0))s ($cached), $1 $((t2 - t1))s"
+		END { if (n) print "  cross: " a ": " t " unit tests in " n " programs ok" }' "$log"
+	[ $rc = 0 ] || { failed="$failed $name"; tail -n 20 "$log"; }
+	echo "cross: $name: $mode $([ $rc = 0 ] && echo ok || echo FAILED):" \
+		"sysroot $((t1 - t0))s ($cached), $mode $((t2 - t1))s"
 }
 
 all() {

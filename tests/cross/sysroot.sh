@@ -182,14 +182,23 @@ stub_libs() {
 			echo 'static void stub(void) { static const char m[] ='
 			printf '"%s: link-only stub (tests/cross/sysroot.sh)\\n";\n' "$soname"
 			echo 'write(2, m, sizeof(m) - 1); abort(); }'
-			readelf --dyn-syms -W "$so" | awk '$7 != "UND" && $5 != "LOCAL" {
-				n = $8; sub(/@.*/, "", n)
-				if ($4 == "FUNC") print "void " n "(void) { stub(); }"
-				else if ($4 == "OBJECT") print "char " n "[" ($3 + 0) "];"
-			}'
+			# Each default-version symbol, and a version script
+			# that gives it its version again.
+			readelf --dyn-syms -W "$so" | awk -v map="$work/$l.map" '
+				$7 == "UND" || $7 == "ABS" || $5 == "LOCAL" { next }
+				$4 != "FUNC" && $4 != "OBJECT" { next }
+				{ n = $8; v = ""; i = index(n, "@@") }
+				i { v = substr(n, i + 2); n = substr(n, 1, i - 1) }
+				!i && index(n, "@") { next }	# an old version
+				v != "" { ver[v] = ver[v] " " n ";" }
+				$4 == "FUNC" { print "void " n "(void) { stub(); }" }
+				$4 == "OBJECT" { print "char " n "[" ($3 + 0) "];" }
+				END { for (v in ver) print v " {" ver[v] " };" > map }'
 		} >"$work/$l-stub.c"
+		vs=
+		[ -s "$work/$l.map" ] && vs=-Wl,--version-script="$work/$l.map"
 		logged "$triplet-gcc" --sysroot="$root" -shared -fPIC -w \
-			-Wl,-soname,"$soname" -o "$root/usr/lib/$triplet/$soname" "$work/$l-stub.c"
+			-Wl,-soname,"$soname" $vs -o "$root/usr/lib/$triplet/$soname" "$work/$l-stub.c"
 		ln -sf "$soname" "$root/usr/lib/$triplet/$l.so"
 	done
 	echo "$*" >"$root/.iotjail/stubs"
@@ -302,7 +311,7 @@ need_tools
 mkdir -p "$CROSS_CACHE" 2>/dev/null || skip "cannot create $CROSS_CACHE"
 work=$(mktemp -d "${TMPDIR:-/tmp}/iotjail-cross.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-exec 9>>"$CROSS_CACHE/.lock" 2>/dev/null || exec 9>/dev/null
+exec 9>>"$CROSS_CACHE/.lock"
 flock 9	# two builds never write one sysroot at once
 base
 [ "$static" = static ] && static_extras
