@@ -74,16 +74,15 @@ apt_src() {
 src() {
 	mkdir -p "$APT_SRC/lists/partial" "$APT_SRC/dl"
 	echo "deb-src $CROSS_MIRROR $CROSS_SUITE main" >"$APT_SRC/sources.list"
-	dsc=$(ls "$APT_SRC/dl/$1"_*.dsc 2>/dev/null | tail -n 1)
-	if [ -z "$dsc" ]; then
-		for try in lists update; do
-			[ $try = update ] && { apt_src update >/dev/null 2>&1 || return 1; }
-			(cd "$APT_SRC/dl" && apt_src source --download-only "$1" \
-				>/dev/null 2>&1) || true
-			dsc=$(ls "$APT_SRC/dl/$1"_*.dsc 2>/dev/null | tail -n 1)
-			[ -n "$dsc" ] && break
-		done
-	fi
+	# apt skips the files it already has; the lists are refreshed only
+	# when they do not know the package (yet).
+	for try in lists update; do
+		[ $try = update ] && { apt_src update >/dev/null 2>&1 || return 1; }
+		(cd "$APT_SRC/dl" && apt_src source --download-only "$1" \
+			>/dev/null 2>&1) || true
+		dsc=$(ls "$APT_SRC/dl/$1"_*.dsc 2>/dev/null | tail -n 1)
+		[ -n "$dsc" ] && break
+	done
 	[ -n "$dsc" ] || return 1
 	rm -rf "$work/$1"
 	if dpkg-source --no-check -x "$dsc" "$work/$1" >/dev/null 2>&1; then
@@ -311,8 +310,10 @@ need_tools
 mkdir -p "$CROSS_CACHE" 2>/dev/null || skip "cannot create $CROSS_CACHE"
 work=$(mktemp -d "${TMPDIR:-/tmp}/iotjail-cross.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-exec 9>>"$CROSS_CACHE/.lock"
-flock 9	# two builds never write one sysroot at once
+if [ -w "$CROSS_CACHE" ]; then	# else only reading a cache root built
+	exec 9>>"$CROSS_CACHE/.lock"
+	flock 9	# two builds never write one sysroot at once
+fi
 base
 [ "$static" = static ] && static_extras
 echo "$sysroot"
