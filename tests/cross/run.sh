@@ -18,7 +18,7 @@ repo=$(cd "$here/../.." && pwd)
 cd "$repo"
 MAKE=${MAKE:-make}
 case " ${MAKEFLAGS:-} " in
-*j*) jobs= ;;		# the calling make's jobserver decides
+*" -j"*|*jobserver*) jobs= ;;	# the calling make's jobserver decides
 *) jobs=-j2 ;;
 esac
 
