@@ -76,12 +76,15 @@ all: $(BINS)
 
 # --- developer conveniences ------------------------------------------------
 # Debian 12 packages needed to build, test and run the demo (the second
-# group: real services and clients of the namespace lab, tests/lab/).
+# group: real services and clients of the namespace lab, tests/lab/; the
+# third: what the packaging tests check with, tests/man, tests/pkg,
+# tests/openwrt).
 DEB_DEPS := build-essential pkg-config libndpi-dev libndpi-bin \
 	libnetfilter-queue-dev libnftnl-dev libmnl-dev libpcap-dev libyaml-dev \
 	libcmocka-dev python3 iproute2 time nftables \
 	dnsmasq-base mosquitto mosquitto-clients iperf3 bind9-dnsutils \
-	iputils-ping curl openssl kmod procps
+	iputils-ping curl openssl kmod procps \
+	man-db
 deps:
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_DEPS)
 
