@@ -211,12 +211,62 @@ $(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC) $(B)/ndpi_compat.h
 		$(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(LIBS)
 
 # --- install ----------------------------------------------------------------
-install: $(B)/iotjaild
-	install -d $(DESTDIR)$(SBINDIR)
-	install -m 0755 $(B)/iotjaild $(DESTDIR)$(SBINDIR)/iotjaild
+# The programs, their man pages (each program NAME has docs/man/NAME.8), the
+# policy language's page, the default policy as $(SYSCONFDIR)/iotjail/
+# policy.yaml, the systemd unit with its EnvironmentFile, and the logrotate
+# snippet of the alert log.  SYSCONFDIR is /etc whatever PREFIX: the daemon's
+# own defaults and the unit name /etc paths.  Configuration files are never
+# overwritten, and uninstall removes them only if unchanged.
+INSTALL_SBINS := iotjaild
+MAN8          := $(INSTALL_SBINS:%=docs/man/%.8)
+MAN5          := docs/man/iotjail.yaml.5
+MAN_GZ        := $(MAN8:docs/%=$(B)/%.gz) $(MAN5:docs/%=$(B)/%.gz)
+MANDIR        ?= $(PREFIX)/share/man
+SYSCONFDIR    ?= /etc
+UNITDIR       ?= $(PREFIX)/lib/systemd/system
+INSTALL       ?= install
+# source:destination of each configuration file
+INSTALL_CONFS := docs/examples/default.yaml:$(SYSCONFDIR)/iotjail/policy.yaml \
+	daemon/dist/iotjaild.default:$(SYSCONFDIR)/default/iotjaild
+
+$(B)/man/%.gz: docs/man/%
+	@mkdir -p $(@D)
+	$(call quiet,GZIP,$@)gzip -9n <$< >$@.tmp && mv $@.tmp $@
+
+$(B)/dist/iotjaild.service: daemon/dist/iotjaild.service.in Makefile
+	@mkdir -p $(@D)
+	$(call quiet,GEN,$@)sed -e 's|@SBINDIR@|$(SBINDIR)|g' \
+		-e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< >$@.tmp && mv $@.tmp $@
+
+# The unit names SBINDIR: regenerate it whenever an install may change it.
+.PHONY: $(B)/dist/iotjaild.service
+install: $(INSTALL_SBINS:%=$(B)/%) $(MAN_GZ) $(B)/dist/iotjaild.service
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/logrotate.d $(DESTDIR)$(SYSCONFDIR)/default \
+		$(DESTDIR)$(SYSCONFDIR)/iotjail
+	$(INSTALL) -m 0755 $(INSTALL_SBINS:%=$(B)/%) $(DESTDIR)$(SBINDIR)/
+	$(INSTALL) -m 0644 $(MAN8:docs/%=$(B)/%.gz) $(DESTDIR)$(MANDIR)/man8/
+	$(INSTALL) -m 0644 $(MAN5:docs/%=$(B)/%.gz) $(DESTDIR)$(MANDIR)/man5/
+	$(INSTALL) -m 0644 $(B)/dist/iotjaild.service $(DESTDIR)$(UNITDIR)/iotjaild.service
+	$(INSTALL) -m 0644 daemon/dist/iotjail.logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/iotjail
+	@for c in $(INSTALL_CONFS); do src=$${c%%:*}; dst=$(DESTDIR)$${c#*:}; \
+		if [ -e "$$dst" ]; then echo "  kept existing $$dst"; \
+		else echo "  install $$dst"; $(INSTALL) -m 0644 "$$src" "$$dst" || exit 1; fi; \
+	done
 
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/iotjaild
+	rm -f $(INSTALL_SBINS:%=$(DESTDIR)$(SBINDIR)/%) \
+		$(MAN8:docs/man/%=$(DESTDIR)$(MANDIR)/man8/%.gz) \
+		$(MAN5:docs/man/%=$(DESTDIR)$(MANDIR)/man5/%.gz) \
+		$(DESTDIR)$(UNITDIR)/iotjaild.service \
+		$(DESTDIR)$(SYSCONFDIR)/logrotate.d/iotjail
+	@for c in $(INSTALL_CONFS); do src=$${c%%:*}; dst=$(DESTDIR)$${c#*:}; \
+		if [ ! -e "$$dst" ]; then :; \
+		elif cmp -s "$$src" "$$dst"; then echo "  rm $$dst"; rm -f "$$dst"; \
+		else echo "  kept $$dst: changed since installed"; fi; \
+	done
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/iotjail 2>/dev/null
 
 format-check:
 	$(Q)clang-format --dry-run --Werror $(DAEMON_SRC) $(POLICY_SRC) $(NFT_SRC) $(wildcard */*.h)
@@ -224,4 +274,5 @@ format-check:
 clean:
 	rm -rf build build-san
 
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+# Files only: `make deb` stages an etc/logrotate.d directory under $(B).
+-include $(shell find $(B) -name '*.d' -type f 2>/dev/null)
