@@ -8,7 +8,8 @@
 #   make check      unit tests, golden tests, corpus agreement (if ../shared exists)
 #   make check SAN=1  the same under ASan+UBSan (separate build dir)
 #   make bench      benchmarks that print figures
-#   make install    install into $(DESTDIR)$(PREFIX)
+#   make install    install into $(DESTDIR)$(PREFIX) (uninstall: remove it)
+#   make deb        a Debian package, $(B)/iotjail_VERSION_ARCH.deb
 
 VERSION    := 0.1.0
 PKG_CONFIG ?= pkg-config
@@ -71,7 +72,7 @@ BENCH_BIN   := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 BINS := $(B)/iotjaild $(B)/pcapgen
 
 .SECONDARY:
-.PHONY: deps demo demo-replay all check unit golden corpus lab integration bench bench-live install uninstall clean fuzz format-check
+.PHONY: deps demo demo-replay all check unit golden corpus lab integration bench bench-live install uninstall deb clean fuzz format-check
 all: $(BINS)
 
 # --- developer conveniences ------------------------------------------------
@@ -84,7 +85,7 @@ DEB_DEPS := build-essential pkg-config libndpi-dev libndpi-bin \
 	libcmocka-dev python3 iproute2 time nftables \
 	dnsmasq-base mosquitto mosquitto-clients iperf3 bind9-dnsutils \
 	iputils-ping curl openssl kmod procps \
-	man-db
+	man-db logrotate busybox
 deps:
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_DEPS)
 
@@ -267,6 +268,60 @@ uninstall:
 		else echo "  kept $$dst: changed since installed"; fi; \
 	done
 	-rmdir $(DESTDIR)$(SYSCONFDIR)/iotjail 2>/dev/null
+
+# --- Debian package ---------------------------------------------------------
+# `make deb`: $(B)/iotjail_VERSION_ARCH.deb, built with dpkg-deb alone from a
+# `make install` into a staging directory.  A cross build names its
+# architecture (make deb DEB_ARCH=mipsel B=build-mipsel CC=...); the library
+# dependencies come from dpkg-shlibdeps (the target's libraries must be
+# installed, multiarch), or from DEB_DEPENDS if given; a STATIC=1 build has
+# none.  DEB_COMPRESS=gzip for the old dpkg of an EdgeRouter; STRIP for a
+# cross build's strip (the package's programs are stripped).
+DEB_ARCH       ?= $(shell dpkg --print-architecture 2>/dev/null)
+DEB_COMPRESS   ?= xz
+STRIP          ?= strip
+DEB_MAINTAINER ?= iotjail maintainers <maintainers@users.noreply.h-seed-edb5b1da.example>
+ifeq ($(STATIC),1)
+DEB_DEPENDS    ?=
+endif
+DEB_STAGE      := $(B)/deb
+DEB_ROOT       := $(DEB_STAGE)/debian/iotjail
+DEB            := $(B)/iotjail_$(VERSION)_$(DEB_ARCH).deb
+# Prints shlibs:Depends=...; dpkg-shlibdeps wants a debian/control beside.
+ifeq ($(origin DEB_DEPENDS),undefined)
+DEB_SUBSTVARS   = printf 'Source: iotjail\n\nPackage: iotjail\nArchitecture: any\n' \
+		>$(DEB_STAGE)/debian/control && \
+	(cd $(DEB_STAGE) && dpkg-shlibdeps -O $(INSTALL_SBINS:%=-edebian/iotjail$(SBINDIR_DEB)/%)) || \
+	{ echo "deb: dpkg-shlibdeps failed: install the $(DEB_ARCH) libraries," \
+		"or give DEB_DEPENDS" >&2; exit 1; }
+else
+DEB_SUBSTVARS   = echo 'shlibs:Depends=$(DEB_DEPENDS)'
+endif
+SBINDIR_DEB    := /usr/sbin
+
+deb: $(INSTALL_SBINS:%=$(B)/%)
+	$(Q)rm -rf $(DEB_STAGE) $(DEB)
+	$(Q)$(MAKE) --no-print-directory install DESTDIR=$(abspath $(DEB_ROOT)) \
+		PREFIX=/usr SBINDIR=$(SBINDIR_DEB) SYSCONFDIR=/etc >/dev/null
+	$(Q)$(STRIP) --strip-unneeded $(INSTALL_SBINS:%=$(DEB_ROOT)$(SBINDIR_DEB)/%)
+	$(Q)$(INSTALL) -d $(DEB_ROOT)/DEBIAN
+	$(Q)$(INSTALL) -m 0755 daemon/dist/deb/postinst daemon/dist/deb/prerm \
+		daemon/dist/deb/postrm $(DEB_ROOT)/DEBIAN/
+	$(Q)(cd $(DEB_ROOT) && find etc -type f | sed 's|^|/|' | sort) >$(DEB_ROOT)/DEBIAN/conffiles
+	$(Q)($(DEB_SUBSTVARS)) >$(DEB_STAGE)/substvars
+	$(Q){ echo "Package: iotjail"; echo "Version: $(VERSION)"; \
+		echo "Architecture: $(DEB_ARCH)"; echo "Maintainer: $(DEB_MAINTAINER)"; \
+		echo "Installed-Size: $$(du -sk --exclude=DEBIAN $(DEB_ROOT) | cut -f1)"; \
+		sed -n 's/^shlibs:Depends=\(..*\)/Depends: \1/p' $(DEB_STAGE)/substvars; \
+		echo "Section: net"; echo "Priority: optional"; \
+		echo "Description: a jail for every device of the LAN"; \
+		echo " iotjaild runs inline on a Linux bridge or a router, classifies the"; \
+		echo " first packets of each new flow with nDPI, judges it against a YAML"; \
+		echo " policy of the LAN's devices and keeps the verdict in nftables."; \
+		echo " Alerts go to syslog and a JSON-lines log."; \
+		} >$(DEB_ROOT)/DEBIAN/control
+	$(call quiet,DEB,$(DEB))dpkg-deb --root-owner-group -Z$(DEB_COMPRESS) \
+		--build $(DEB_ROOT) $(DEB) >/dev/null
 
 format-check:
 	$(Q)clang-format --dry-run --Werror $(DAEMON_SRC) $(POLICY_SRC) $(NFT_SRC) $(wildcard */*.h)
