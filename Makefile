@@ -267,7 +267,7 @@ uninstall:
 		elif cmp -s "$$src" "$$dst"; then echo "  rm $$dst"; rm -f "$$dst"; \
 		else echo "  kept $$dst: changed since installed"; fi; \
 	done
-	-rmdir $(DESTDIR)$(SYSCONFDIR)/iotjail 2>/dev/null
+	@rmdir $(DESTDIR)$(SYSCONFDIR)/iotjail 2>/dev/null || true
 
 # --- Debian package ---------------------------------------------------------
 # `make deb`: $(B)/iotjail_VERSION_ARCH.deb, built with dpkg-deb alone from a
