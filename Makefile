@@ -8,7 +8,8 @@
 #   make check      unit tests, golden tests, corpus agreement (if ../shared exists)
 #   make check SAN=1  the same under ASan+UBSan (separate build dir)
 #   make bench      benchmarks that print figures
-#   make install    install into $(DESTDIR)$(PREFIX)
+#   make install    install into $(DESTDIR)$(PREFIX) (uninstall: remove it)
+#   make deb        a Debian package, $(B)/iotjail_VERSION_ARCH.deb
 
 VERSION    := 0.1.0
 PKG_CONFIG ?= pkg-config
@@ -71,17 +72,20 @@ BENCH_BIN   := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 BINS := $(B)/iotjaild $(B)/pcapgen
 
 .SECONDARY:
-.PHONY: deps demo demo-replay all check unit golden corpus lab integration bench bench-live install uninstall clean fuzz format-check
+.PHONY: deps demo demo-replay all check unit golden corpus lab integration bench bench-live install uninstall deb clean fuzz format-check
 all: $(BINS)
 
 # --- developer conveniences ------------------------------------------------
 # Debian 12 packages needed to build, test and run the demo (the second
-# group: real services and clients of the namespace lab, tests/lab/).
+# group: real services and clients of the namespace lab, tests/lab/; the
+# third: what the packaging tests check with, tests/man, tests/pkg,
+# tests/openwrt).
 DEB_DEPS := build-essential pkg-config libndpi-dev libndpi-bin \
 	libnetfilter-queue-dev libnftnl-dev libmnl-dev libpcap-dev libyaml-dev \
 	libcmocka-dev python3 iproute2 time nftables \
 	dnsmasq-base mosquitto mosquitto-clients iperf3 bind9-dnsutils \
-	iputils-ping curl openssl kmod procps
+	iputils-ping curl openssl kmod procps \
+	man-db logrotate busybox
 deps:
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_DEPS)
 
@@ -208,12 +212,116 @@ $(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC) $(B)/ndpi_compat.h
 		$(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(LIBS)
 
 # --- install ----------------------------------------------------------------
-install: $(B)/iotjaild
-	install -d $(DESTDIR)$(SBINDIR)
-	install -m 0755 $(B)/iotjaild $(DESTDIR)$(SBINDIR)/iotjaild
+# The programs, their man pages (each program NAME has docs/man/NAME.8), the
+# policy language's page, the default policy as $(SYSCONFDIR)/iotjail/
+# policy.yaml, the systemd unit with its EnvironmentFile, and the logrotate
+# snippet of the alert log.  SYSCONFDIR is /etc whatever PREFIX: the daemon's
+# own defaults and the unit name /etc paths.  Configuration files are never
+# overwritten, and uninstall removes them only if unchanged.
+INSTALL_SBINS := iotjaild
+MAN8          := $(INSTALL_SBINS:%=docs/man/%.8)
+MAN5          := docs/man/iotjail.yaml.5
+MAN_GZ        := $(MAN8:docs/%=$(B)/%.gz) $(MAN5:docs/%=$(B)/%.gz)
+MANDIR        ?= $(PREFIX)/share/man
+SYSCONFDIR    ?= /etc
+UNITDIR       ?= $(PREFIX)/lib/systemd/system
+INSTALL       ?= install
+# source:destination of each configuration file
+INSTALL_CONFS := docs/examples/default.yaml:$(SYSCONFDIR)/iotjail/policy.yaml \
+	daemon/dist/iotjaild.default:$(SYSCONFDIR)/default/iotjaild
+
+$(B)/man/%.gz: docs/man/%
+	@mkdir -p $(@D)
+	$(call quiet,GZIP,$@)gzip -9n <$< >$@.tmp && mv $@.tmp $@
+
+$(B)/dist/iotjaild.service: daemon/dist/iotjaild.service.in Makefile
+	@mkdir -p $(@D)
+	$(call quiet,GEN,$@)sed -e 's|@SBINDIR@|$(SBINDIR)|g' \
+		-e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< >$@.tmp && mv $@.tmp $@
+
+# The unit names SBINDIR: regenerate it whenever an install may change it.
+.PHONY: $(B)/dist/iotjaild.service
+install: $(INSTALL_SBINS:%=$(B)/%) $(MAN_GZ) $(B)/dist/iotjaild.service
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/logrotate.d $(DESTDIR)$(SYSCONFDIR)/default \
+		$(DESTDIR)$(SYSCONFDIR)/iotjail
+	$(INSTALL) -m 0755 $(INSTALL_SBINS:%=$(B)/%) $(DESTDIR)$(SBINDIR)/
+	$(INSTALL) -m 0644 $(MAN8:docs/%=$(B)/%.gz) $(DESTDIR)$(MANDIR)/man8/
+	$(INSTALL) -m 0644 $(MAN5:docs/%=$(B)/%.gz) $(DESTDIR)$(MANDIR)/man5/
+	$(INSTALL) -m 0644 $(B)/dist/iotjaild.service $(DESTDIR)$(UNITDIR)/iotjaild.service
+	$(INSTALL) -m 0644 daemon/dist/iotjail.logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/iotjail
+	@for c in $(INSTALL_CONFS); do src=$${c%%:*}; dst=$(DESTDIR)$${c#*:}; \
+		if [ -e "$$dst" ]; then echo "  kept existing $$dst"; \
+		else echo "  install $$dst"; $(INSTALL) -m 0644 "$$src" "$$dst" || exit 1; fi; \
+	done
 
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/iotjaild
+	rm -f $(INSTALL_SBINS:%=$(DESTDIR)$(SBINDIR)/%) \
+		$(MAN8:docs/man/%=$(DESTDIR)$(MANDIR)/man8/%.gz) \
+		$(MAN5:docs/man/%=$(DESTDIR)$(MANDIR)/man5/%.gz) \
+		$(DESTDIR)$(UNITDIR)/iotjaild.service \
+		$(DESTDIR)$(SYSCONFDIR)/logrotate.d/iotjail
+	@for c in $(INSTALL_CONFS); do src=$${c%%:*}; dst=$(DESTDIR)$${c#*:}; \
+		if [ ! -e "$$dst" ]; then :; \
+		elif cmp -s "$$src" "$$dst"; then echo "  rm $$dst"; rm -f "$$dst"; \
+		else echo "  kept $$dst: changed since installed"; fi; \
+	done
+	@rmdir $(DESTDIR)$(SYSCONFDIR)/iotjail 2>/dev/null || true
+
+# --- Debian package ---------------------------------------------------------
+# `make deb`: $(B)/iotjail_VERSION_ARCH.deb, built with dpkg-deb alone from a
+# `make install` into a staging directory.  A cross build names its
+# architecture (make deb DEB_ARCH=mipsel B=build-mipsel CC=...); the library
+# dependencies come from dpkg-shlibdeps (the target's libraries must be
+# installed, multiarch), or from DEB_DEPENDS if given; a STATIC=1 build has
+# none.  DEB_COMPRESS=gzip for the old dpkg of an EdgeRouter; STRIP for a
+# cross build's strip (the package's programs are stripped).
+DEB_ARCH       ?= $(shell dpkg --print-architecture 2>/dev/null)
+DEB_COMPRESS   ?= xz
+STRIP          ?= strip
+DEB_MAINTAINER ?= iotjail maintainers <maintainers@users.noreply.h-seed-edb5b1da.example>
+ifeq ($(STATIC),1)
+DEB_DEPENDS    ?=
+endif
+DEB_STAGE      := $(B)/deb
+DEB_ROOT       := $(DEB_STAGE)/debian/iotjail
+DEB            := $(B)/iotjail_$(VERSION)_$(DEB_ARCH).deb
+# Prints shlibs:Depends=...; dpkg-shlibdeps wants a debian/control beside.
+ifeq ($(origin DEB_DEPENDS),undefined)
+DEB_SUBSTVARS   = printf 'Source: iotjail\n\nPackage: iotjail\nArchitecture: any\n' \
+		>$(DEB_STAGE)/debian/control && \
+	(cd $(DEB_STAGE) && dpkg-shlibdeps -O $(INSTALL_SBINS:%=-edebian/iotjail$(SBINDIR_DEB)/%)) || \
+	{ echo "deb: dpkg-shlibdeps failed: install the $(DEB_ARCH) libraries," \
+		"or give DEB_DEPENDS" >&2; exit 1; }
+else
+DEB_SUBSTVARS   = echo 'shlibs:Depends=$(DEB_DEPENDS)'
+endif
+SBINDIR_DEB    := /usr/sbin
+
+deb: $(INSTALL_SBINS:%=$(B)/%)
+	$(Q)rm -rf $(DEB_STAGE) $(DEB)
+	$(Q)$(MAKE) --no-print-directory install DESTDIR=$(abspath $(DEB_ROOT)) \
+		PREFIX=/usr SBINDIR=$(SBINDIR_DEB) SYSCONFDIR=/etc >/dev/null
+	$(Q)$(STRIP) --strip-unneeded $(INSTALL_SBINS:%=$(DEB_ROOT)$(SBINDIR_DEB)/%)
+	$(Q)$(INSTALL) -d $(DEB_ROOT)/DEBIAN
+	$(Q)$(INSTALL) -m 0755 daemon/dist/deb/postinst daemon/dist/deb/prerm \
+		daemon/dist/deb/postrm $(DEB_ROOT)/DEBIAN/
+	$(Q)(cd $(DEB_ROOT) && find etc -type f | sed 's|^|/|' | sort) >$(DEB_ROOT)/DEBIAN/conffiles
+	$(Q)($(DEB_SUBSTVARS)) >$(DEB_STAGE)/substvars
+	$(Q){ echo "Package: iotjail"; echo "Version: $(VERSION)"; \
+		echo "Architecture: $(DEB_ARCH)"; echo "Maintainer: $(DEB_MAINTAINER)"; \
+		echo "Installed-Size: $$(du -sk --exclude=DEBIAN $(DEB_ROOT) | cut -f1)"; \
+		sed -n 's/^shlibs:Depends=\(..*\)/Depends: \1/p' $(DEB_STAGE)/substvars; \
+		echo "Section: net"; echo "Priority: optional"; \
+		echo "Description: a jail for every device of the LAN"; \
+		echo " iotjaild runs inline on a Linux bridge or a router, classifies the"; \
+		echo " first packets of each new flow with nDPI, judges it against a YAML"; \
+		echo " policy of the LAN's devices and keeps the verdict in nftables."; \
+		echo " Alerts go to syslog and a JSON-lines log."; \
+		} >$(DEB_ROOT)/DEBIAN/control
+	$(call quiet,DEB,$(DEB))dpkg-deb --root-owner-group -Z$(DEB_COMPRESS) \
+		--build $(DEB_ROOT) $(DEB) >/dev/null
 
 format-check:
 	$(Q)clang-format --dry-run --Werror $(DAEMON_SRC) $(POLICY_SRC) $(NFT_SRC) $(wildcard */*.h)
@@ -221,4 +329,5 @@ format-check:
 clean:
 	rm -rf build build-san
 
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+# Files only: `make deb` stages an etc/logrotate.d directory under $(B).
+-include $(shell find $(B) -name '*.d' -type f 2>/dev/null)
