@@ -79,7 +79,7 @@ all: $(BINS)
 # group: real services and clients of the namespace lab, tests/lab/).
 DEB_DEPS := build-essential pkg-config libndpi-dev libndpi-bin \
 	libnetfilter-queue-dev libnftnl-dev libmnl-dev libpcap-dev libyaml-dev \
-	libcmocka-dev python3 iproute2 time nftables \
+	libcmocka-dev python3 iproute2 time nftables iptables \
 	dnsmasq-base mosquitto mosquitto-clients iperf3 bind9-dnsutils \
 	iputils-ping curl openssl kmod procps
 deps:
