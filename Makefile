@@ -186,9 +186,11 @@ lab:
 	$(Q)sh tests/lab/smoke.sh
 
 # The acceptance tests: iotjaild inline in the namespace lab (bridge mode)
-# and in a small router topology, real clients (root; skips otherwise).
+# and in a small router topology, real clients (root; skips otherwise);
+# then the same daemon with --backend iptables (legacy x_tables).
 integration: $(BINS)
 	$(Q)B=$(B) bash tests/integration/run.sh
+	$(Q)B=$(B) bash tests/iptables/live.sh
 
 bench: $(BINS) $(BENCH_BIN) $(B)/netrr
 	$(Q)B=$(B) sh bench/run.sh
