@@ -8,7 +8,7 @@
 # The driver tests/nftables/nftdrv.c (--backend=iptables) is compiled here
 # against the nftables/ sources.  Checks:
 #   - the probe passes and leaves nothing; auto picks nft where nf_tables
-#     works;
+#     works; iptables-restore --test takes the unit tests' golden texts;
 #   - install: our hook first in FORWARD of mangle and filter, v4 and v6,
 #     other software's rules and chains kept; installing again (or over a
 #     crashed run's leftovers: a duplicate hook, a stale chain) leaves
@@ -79,6 +79,16 @@ if [ "$HAVE_NFT" = 1 ]; then
 	*) ko "auto picks nft where nf_tables can queue: $kind" ;;
 	esac
 fi
+
+# The unit tests' golden texts are what this iptables-restore accepts
+# (--test: parsed and checked against the kernel's extensions, not committed).
+for r in bridge router-fail-closed trusted; do
+	sed -n '/^# iptables$/,/^# ip6tables$/p' "tests/iptables/$r.rules" |
+		ip netns exec "$NS" iptables-legacy-restore --noflush --test &&
+		sed -n '/^# ip6tables$/,$p' "tests/iptables/$r.rules" |
+		ip netns exec "$NS" ip6tables-legacy-restore --noflush --test &&
+		ok || ko "tests/iptables/$r.rules: iptables-restore --test refuses it"
+done
 
 # --- install, idempotence ---------------------------------------------------------------
 run "install" drv install bridge=br-jail gen=1 inspect=3 queue=0:2
