@@ -1149,7 +1149,7 @@ int ijipt_open(struct ijipt **out, const char **why)
 			return -ENOENT;
 		}
 		/* ...-restore -> ...-save, beside it: the same version. */
-		snprintf(h->save[f], PATH_MAX, "%s", h->restore[f]);
+		memcpy(h->save[f], h->restore[f], PATH_MAX);
 		r = strstr(h->save[f], "-restore");
 		memcpy(r, "-save", 6);
 		if (access(h->save[f], X_OK) < 0) {
@@ -1296,9 +1296,11 @@ int ijipt_probe(struct ijipt *h)
 static void keep_last(struct ijipt *h, const struct ijnft_config *cfg)
 {
 	h->last = *cfg;
-	memcpy(h->last_trusted, cfg->trusted,
-	       cfg->n_trusted * sizeof(*cfg->trusted));
-	memcpy(h->last_lan, cfg->lan, cfg->n_lan * sizeof(*cfg->lan));
+	if (cfg->n_trusted)
+		memcpy(h->last_trusted, cfg->trusted,
+		       cfg->n_trusted * sizeof(*cfg->trusted));
+	if (cfg->n_lan)
+		memcpy(h->last_lan, cfg->lan, cfg->n_lan * sizeof(*cfg->lan));
 	h->last.trusted = h->last_trusted;
 	h->last.lan = h->last_lan;
 	h->have_last = true;

@@ -195,6 +195,23 @@ const char *ijrs_ruleset_name(const struct ijrs *h)
 					  : "table inet " IJNFT_TABLE;
 }
 
+/* Whether legacy iptables has any table in this namespace: without one
+ * there is nothing to remove, and iptables-save would only load modules. */
+static bool ipt_tables_exist(void)
+{
+	char buf[64];
+	FILE *f = fopen("/proc/net/ip_tables_names", "re");
+	bool any = f && fgets(buf, sizeof(buf), f);
+
+	if (f)
+		fclose(f);
+	f = fopen("/proc/net/ip6_tables_names", "re");
+	any = any || (f && fgets(buf, sizeof(buf), f));
+	if (f)
+		fclose(f);
+	return any;
+}
+
 /* The other backend's leftovers, if that backend is here at all; errors
  * are not ours to report (it may simply not exist on this kernel). */
 static void remove_other(struct ijrs *h)
@@ -202,7 +219,7 @@ static void remove_other(struct ijrs *h)
 	if (h->b == IJRS_NFT) {
 		struct ijipt *ipt = NULL;
 
-		if (ijipt_open(&ipt, NULL) == 0)
+		if (ipt_tables_exist() && ijipt_open(&ipt, NULL) == 0)
 			ijipt_remove(ipt);
 		ijipt_close(ipt);
 	} else {

@@ -153,6 +153,9 @@ stop_check() {
 	[ "$DRC" = 0 ] || why="exit status $DRC;"
 	[ "$(chains)" = 0 ] || why="$why $(chains) chains IOTJAIL* left;"
 	grep -q 'kernel packets: ' "$DERR" || why="$why no kernel counters logged;"
+	# (the SAN=1 build runs these tests too)
+	! grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:|SUMMARY: [A-Za-z]*Sanitizer' "$DERR" ||
+		why="$why sanitizer report;"
 	check "$1: SIGTERM: exit 0, counters logged, every IOTJAIL chain removed" "$why" [ -z "$why" ]
 }
 
