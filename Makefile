@@ -82,7 +82,7 @@ all: $(BINS)
 # tests/openwrt).
 DEB_DEPS := build-essential pkg-config libndpi-dev libndpi-bin \
 	libnetfilter-queue-dev libnftnl-dev libmnl-dev libpcap-dev libyaml-dev \
-	libcmocka-dev python3 iproute2 time nftables \
+	libcmocka-dev python3 iproute2 time nftables iptables \
 	dnsmasq-base mosquitto mosquitto-clients iperf3 bind9-dnsutils \
 	iputils-ping curl openssl kmod procps \
 	man-db logrotate busybox
@@ -190,9 +190,11 @@ lab:
 	$(Q)sh tests/lab/smoke.sh
 
 # The acceptance tests: iotjaild inline in the namespace lab (bridge mode)
-# and in a small router topology, real clients (root; skips otherwise).
+# and in a small router topology, real clients (root; skips otherwise);
+# then the same daemon with --backend iptables (legacy x_tables).
 integration: $(BINS)
 	$(Q)B=$(B) bash tests/integration/run.sh
+	$(Q)B=$(B) bash tests/iptables/live.sh
 
 bench: $(BINS) $(BENCH_BIN) $(B)/netrr
 	$(Q)B=$(B) sh bench/run.sh

@@ -24,6 +24,7 @@
 #include "daemon/log.h"
 #include "daemon/watch.h"
 #include "daemon/worker.h"
+#include "nftables/ruleset.h"
 #include "policy/policy.h"
 
 #define MAX_WORKERS	16
@@ -36,7 +37,7 @@
 struct live {
 	const struct live_opts *o;
 	struct live_shared sh;
-	struct ijnft *nft;
+	struct ijrs *rs;		/* nft or iptables (--backend) */
 	struct ijnft_config cfg;
 	struct worker *w[MAX_WORKERS];
 	unsigned n_workers;
@@ -51,12 +52,6 @@ struct live {
 	 * is built (install, reload), so one copy serves both. */
 	struct ijnft_trusted trusted[IJNFT_MAX_TRUSTED];
 	struct ijnft_prefix lan[IJNFT_MAX_LAN];
-};
-
-static const char *const queue_kind_name[__IJNFT_QUEUE_MAX] = {
-	[IJNFT_QUEUE_AUTO] = "auto",
-	[IJNFT_QUEUE_NATIVE] = "native nft queue",
-	[IJNFT_QUEUE_XT] = "xt NFQUEUE target (nft_compat)",
 };
 
 /* --- the policy ---------------------------------------------------------- */
@@ -396,7 +391,7 @@ static void log_counters(struct live *l)
 	size_t n = 0;
 	unsigned i;
 
-	if (!l->installed || ijnft_counters(l->nft, &c) < 0)
+	if (!l->installed || ijrs_counters(l->rs, &c) < 0)
 		return;
 	for (i = 0; i < __IJNFT_CTR_MAX && n < sizeof(line); i++)
 		n += (size_t)snprintf(line + n, sizeof(line) - n,
@@ -534,13 +529,13 @@ static void reload(struct live *l)
 			  "(still %u)", l->sh.pipeline.inspect_packets);
 	cfg.generation = g->generation;
 	trusted_of(l, g->policy, &cfg);
-	rc = ijnft_set_generation(l->nft, &cfg);
+	rc = ijrs_set_generation(l->rs, &cfg);
 	if (rc < 0) {
 		errno = -rc;
 		log_warn("reload refused: the kernel did not take "
 			 "generation %u (%s)", g->generation,
-			 ijnft_error_what(l->nft) ? ijnft_error_what(l->nft)
-						   : "socket");
+			 ijrs_error_what(l->rs) ? ijrs_error_what(l->rs)
+						 : "socket");
 		gen_free(g);
 		return;
 	}
@@ -581,7 +576,7 @@ static uint64_t wall_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
-/* A byte limit's `over: block` (from the main thread, which owns l->nft):
+/* A byte limit's `over: block` (from the main thread, which owns l->rs):
  * the device quarantined until its window ends. */
 static bool live_block(void *ctx, const char *device, const uint8_t mac[6],
 		       uint64_t until_ms)
@@ -590,9 +585,9 @@ static bool live_block(void *ctx, const char *device, const uint8_t mac[6],
 	uint64_t now = wall_us() / 1000;
 	int rc;
 
-	if (!l->nft || until_ms <= now || until_ms - now > UINT32_MAX)
+	if (!l->rs || until_ms <= now || until_ms - now > UINT32_MAX)
 		return false;
-	rc = ijnft_quarantine_add(l->nft, mac, (uint32_t)(until_ms - now));
+	rc = ijrs_quarantine_add(l->rs, mac, (uint32_t)(until_ms - now));
 	if (rc < 0) {
 		errno = -rc;
 		log_warn("%s over its limit: cannot quarantine it", device);
@@ -673,9 +668,9 @@ static int setup_watch(struct live *l, const struct live_gen *g)
 static int setup(struct live *l, int ready_fd)
 {
 	const struct live_opts *o = l->o;
-	enum ijnft_queue_kind kind;
 	struct live_gen *g;
 	const char *why;
+	char rs_why[1024];
 	unsigned i;
 	long ncpu;
 	int rc;
@@ -729,19 +724,16 @@ static int setup(struct live *l, int ready_fd)
 	    (rc = setup_bridge(o->ifnames[0])) < 0)
 		return rc;
 
-	if ((rc = ijnft_open(&l->nft)) < 0) {
+	if ((rc = ijrs_open(&l->rs, o->backend, rs_why, sizeof(rs_why))) < 0 ||
+	    (rc = ijrs_probe(l->rs)) < 0) {
 		errno = -rc;
-		log_warn("cannot open netlink to nftables");
+		log_warnx("--backend %s: no usable ruleset backend: %s",
+			  ijrs_backend_name(o->backend), l->rs && ijrs_error_what(l->rs)
+			  ? ijrs_error_what(l->rs) : rs_why[0] ? rs_why : strerror(-rc));
 		return rc;
 	}
-	if ((rc = ijnft_probe_queue(l->nft, &kind)) < 0) {
-		errno = -rc;
-		log_warn("this kernel can neither queue with nft nor with the "
-			 "xt NFQUEUE target");
-		return rc;
-	}
-	l->cfg.queue_kind = kind;
-	log_info("queueing with the %s", queue_kind_name[kind]);
+	l->sh.rs = l->rs;
+	log_info("enforcing with %s", ijrs_describe(l->rs));
 
 	/* Bind every queue before the ruleset sends packets to them. */
 	for (i = 0; i < l->n_workers; i++) {
@@ -759,11 +751,10 @@ static int setup(struct live *l, int ready_fd)
 	 * sees has packet counts (the budget rule needs them).  If conntrack
 	 * is not loaded yet, installing the ruleset loads it. */
 	(void)write_sysctl(acct_knob, "1");
-	if ((rc = ijnft_install(l->nft, &l->cfg)) < 0) {
+	if ((rc = ijrs_install(l->rs, &l->cfg)) < 0) {
 		errno = -rc;
-		log_warn("cannot install table inet %s (%s)", IJNFT_TABLE,
-			 ijnft_error_what(l->nft) ? ijnft_error_what(l->nft)
-						   : "socket");
+		log_warn("cannot install the %s (%s)", ijrs_ruleset_name(l->rs),
+			 ijrs_error_what(l->rs) ? ijrs_error_what(l->rs) : "socket");
 		return rc;
 	}
 	l->installed = true;
@@ -859,7 +850,13 @@ static void read_accounting(struct live *l)
 static void every_second(struct live *l)
 {
 	uint64_t now = wall_us(), ms = now / 1000;
+	int rc;
 
+	if (l->installed && (rc = ijrs_expire(l->rs)) < 0) {
+		errno = -rc;
+		log_warn("cannot release quarantines that are due (%s)",
+			 ijrs_error_what(l->rs) ? ijrs_error_what(l->rs) : "?");
+	}
 	if (ms >= l->next_acct_ms) {
 		read_accounting(l);
 		l->next_acct_ms = ms + ACCT_INTERVAL_MS;
@@ -907,14 +904,15 @@ static void teardown(struct live *l)
 	if (l->installed) {
 		log_counters(l);
 		if (l->o->keep_table) {
-			log_info("table inet %s kept (%s)", IJNFT_TABLE,
+			log_info("%s kept (%s)", ijrs_ruleset_name(l->rs),
 				 l->o->fail_closed ? "fail-closed: new flows "
 						     "are dropped until restart"
 						   : "decided flows keep their "
 						     "verdicts, new ones pass");
-		} else if ((rc = ijnft_remove(l->nft)) < 0) {
+		} else if ((rc = ijrs_remove(l->rs)) < 0) {
 			errno = -rc;
-			log_warn("cannot remove table inet %s", IJNFT_TABLE);
+			log_warn("cannot remove the %s (%s)", ijrs_ruleset_name(l->rs),
+				 ijrs_error_what(l->rs) ? ijrs_error_what(l->rs) : "socket");
 		}
 	}
 	atomic_store_explicit(&l->sh.stop, true, memory_order_release);
@@ -937,7 +935,7 @@ static void teardown(struct live *l)
 	for (i = 0; i < l->n_retired; i++)
 		gen_free(l->retired[i]);
 	gen_free(atomic_load(&l->sh.current));
-	ijnft_close(l->nft);
+	ijrs_close(l->rs);
 	if (l->pid_written)
 		unlink(l->o->pid_file);
 	if (l->sh.out.flows_fd >= 0)

@@ -25,7 +25,7 @@ static void usage(FILE *out)
 "usage: iotjaild -c POLICY (--bridge BR | --router --lan IF [--lan IF]...)\n"
 "                [-f] [-d] [-q] [--alerts FILE] [--flows FILE] [--pid-file F]\n"
 "                [--workers N] [--queue N] [--fail-closed] [--keep-table]\n"
-"                [--classify-all]\n"
+"                [--classify-all] [--backend auto|nft|iptables]\n"
 "                [--quarantine-timeout S] [--inspect N] [--max-flows N]\n"
 "                [--alert-risks LIST] [--alerts-max-size MB] [--state FILE]\n"
 "       iotjaild --replay CAPTURE... [-c POLICY] [--flows FILE] [--alerts FILE]\n"
@@ -45,7 +45,11 @@ static void usage(FILE *out)
 "  --queue N         first NFQUEUE number (default 0)\n"
 "  --fail-closed     while the daemon is not running, undecided traffic of\n"
 "                    the LAN is dropped (default: it passes)\n"
-"  --keep-table      leave the nftables table in place on exit\n"
+"  --keep-table      leave the ruleset (nftables table or iptables chains)\n"
+"                    in place on exit\n"
+"  --backend B       how verdicts are kept in the kernel: nft, iptables\n"
+"                    (legacy x_tables, for kernels without nf_tables), or\n"
+"                    auto (default: nft if this kernel can, else iptables)\n"
 "  --classify-all    inspect every flow up to the budget, also when the\n"
 "                    policy's verdict does not depend on what it is\n"
 "  --quarantine-timeout S  seconds a quarantine lasts (default 0: until\n"
@@ -118,6 +122,7 @@ enum {
 	OPT_BRIDGE, OPT_ROUTER, OPT_LAN, OPT_PID_FILE, OPT_WORKERS, OPT_QUEUE,
 	OPT_FAIL_CLOSED, OPT_KEEP_TABLE, OPT_QUARANTINE_TIMEOUT,
 	OPT_CLASSIFY_ALL, OPT_ALERT_RISKS, OPT_ALERTS_MAX, OPT_STATE,
+	OPT_BACKEND,
 };
 
 /*
@@ -231,6 +236,7 @@ int main(int argc, char **argv)
 		{ "queue", required_argument, NULL, OPT_QUEUE },
 		{ "fail-closed", no_argument, NULL, OPT_FAIL_CLOSED },
 		{ "keep-table", no_argument, NULL, OPT_KEEP_TABLE },
+		{ "backend", required_argument, NULL, OPT_BACKEND },
 		{ "classify-all", no_argument, NULL, OPT_CLASSIFY_ALL },
 		{ "quarantine-timeout", required_argument, NULL,
 		  OPT_QUARANTINE_TIMEOUT },
@@ -283,6 +289,13 @@ int main(int argc, char **argv)
 		case OPT_PID_FILE: lo.pid_file = optarg; break;
 		case OPT_FAIL_CLOSED: lo.fail_closed = true; break;
 		case OPT_KEEP_TABLE: lo.keep_table = true; break;
+		case OPT_BACKEND:
+			if (ijrs_backend_parse(optarg, &lo.backend) < 0) {
+				fprintf(stderr, "iotjaild: --backend: '%s' is not "
+					"auto, nft or iptables\n", optarg);
+				return 2;
+			}
+			break;
 		case OPT_CLASSIFY_ALL: lo.classify_all = true; break;
 		case OPT_WORKERS:
 			if (parse_uint("--workers", optarg, 1, 16, &v) < 0)

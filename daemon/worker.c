@@ -24,6 +24,7 @@
 #include "daemon/watch.h"
 #include "daemon/worker.h"
 #include "nftables/nft.h"
+#include "nftables/ruleset.h"
 #include "policy/policy.h"
 
 #define IFCACHE		32
@@ -40,7 +41,7 @@ struct worker {
 	struct live_shared *sh;
 	struct nfqueue *q;
 	struct pipeline *pl;
-	struct ijnft *nft;		/* opened at the first quarantine */
+	struct ijrs *rs;		/* opened at the first quarantine */
 	const struct live_gen *gen;	/* the generation in use */
 	_Atomic(const struct live_gen *) acked;
 	_Atomic int error;
@@ -161,17 +162,18 @@ static void quarantine(struct worker *w, const struct flow *f,
 		w->st.quarantine_errors++;
 		return;
 	}
-	if (!w->nft && (rc = ijnft_open(&w->nft)) < 0) {
+	if (!w->rs && (rc = ijrs_open_peer(&w->rs, w->sh->rs)) < 0) {
 		errno = -rc;
-		log_warn("quarantine: cannot open nftables");
+		log_warn("quarantine: cannot open the ruleset");
 		w->st.quarantine_errors++;
 		return;
 	}
-	rc = ijnft_quarantine_add(w->nft, mac, w->sh->quarantine_timeout_ms);
+	rc = ijrs_quarantine_add(w->rs, mac, w->sh->quarantine_timeout_ms);
 	if (rc < 0) {
 		errno = -rc;
-		log_warn("quarantine of %02x:%02x:%02x:%02x:%02x:%02x",
-			 mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+		log_warn("quarantine of %02x:%02x:%02x:%02x:%02x:%02x (%s)",
+			 mac[0], mac[1], mac[2], mac[3], mac[4], mac[5],
+			 ijrs_error_what(w->rs) ? ijrs_error_what(w->rs) : "socket");
 		w->st.quarantine_errors++;
 		return;
 	}
@@ -595,7 +597,7 @@ void worker_free(struct worker *w)
 	worker_join(w);
 	pipeline_free(w->pl);
 	nfqueue_close(w->q);
-	ijnft_close(w->nft);
+	ijrs_close(w->rs);
 	jbuf_free(&w->j);
 	free(w);
 }

@@ -21,6 +21,8 @@
 #include "daemon/nfq.h"
 #include "daemon/pipeline.h"
 
+struct ijrs;
+
 struct policy;
 struct devview;
 struct alert_sink;
@@ -51,6 +53,8 @@ struct live_shared {
 				 * or NULL (thread-safe) */
 	struct pipeline_config pipeline;
 	uint32_t quarantine_timeout_ms;	/* 0: until removed */
+	struct ijrs *rs;	/* the main thread's ruleset handle; workers
+				 * quarantine through peers of it */
 	bool classify_all;	/* never decide before classification */
 	_Atomic bool stop;	/* workers stop within a second */
 };
