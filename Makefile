@@ -5,7 +5,8 @@
 # special-cases cross compilation.
 #
 #   make            build everything into build/
-#   make check      unit tests, golden tests, corpus agreement (if ../shared exists)
+#   make check      unit tests, golden tests, corpus agreement and learn round
+#                   trip (if ../shared exists)
 #   make check SAN=1  the same under ASan+UBSan (separate build dir)
 #   make bench      benchmarks that print figures
 #   make install    install into $(DESTDIR)$(PREFIX)
@@ -179,6 +180,7 @@ golden: $(BINS) $(GEN_PCAPS)
 
 corpus: $(BINS)
 	$(Q)B=$(B) sh tests/corpus/agreement.sh
+	$(Q)B=$(B) sh tests/corpus/learn.sh
 
 # The namespace lab (devices / bridge / servers with real services) through
 # a plain bridge: the base the enforcement tests and benchmarks stand on.
