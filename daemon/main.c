@@ -365,6 +365,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "configuration OK\n");
 		return 0;
 	}
+	if (!replay && (learn || export_path)) {
+		fprintf(stderr, "iotjaild: --learn and --export are for --replay "
+			"(the daemon learns with iotjailctl learn start)\n");
+		return 2;
+	}
 	if (!replay) {
 		if (!config) {
 			fprintf(stderr, "iotjaild: the daemon needs -c POLICY\n");
