@@ -106,6 +106,7 @@ struct ldev {
 	uint64_t over_svc[2];	/* flows of services past MAX_SERVICES */
 	/* learn_export() only */
 	struct ldev *rep;	/* the device it is written as */
+	bool shared[2];		/* it shares an IPv4 / IPv6 address: declares none */
 	size_t x;		/* its index among the written devices */
 };
 
@@ -715,34 +716,6 @@ static int fam_ix(uint8_t family)
 	return family == AF_INET6;
 }
 
-/* Does another representative than R use address A (claims[])? */
-static bool claimed_by_other(struct learn *l, const struct ldev *r, const struct addr *a)
-{
-	size_t i;
-	uint32_t j;
-
-	for (i = 0; i < l->n; i++) {
-		struct ldev *o = l->devs[i];
-
-		if (!o->flows || (!o->name[0] && !o->has_mac) || rep_of(o) == r)
-			continue;
-		for (j = 0; j < o->n_addrs; j++)
-			if (same_addr(&o->addrs[j], a))
-				return true;
-	}
-	return false;
-}
-
-static bool has_addr(const struct ldev *d, const struct addr *a)
-{
-	uint32_t j;
-
-	for (j = 0; j < d->n_addrs; j++)
-		if (same_addr(&d->addrs[j], a))
-			return true;
-	return false;
-}
-
 /* Inside one of declared device NAME's prefixes? */
 static bool declared_covers(const struct policy *p, const char *name, const struct addr *a)
 {
@@ -764,26 +737,60 @@ static bool declared_covers(const struct policy *p, const char *name, const stru
 	return false;
 }
 
-/* Does representative R use an address of FAMILY (beyond its declared
- * prefixes) that another representative uses too? */
-static bool family_shared(struct learn *l, const struct policy *p, struct ldev *r,
-			  int family)
+/* Who uses which address: (address, representative) of every declared
+ * or MAC device, sorted, so "does anyone else use it" is a search.
+ * Undeclared addresses claim nothing: they are what gets merged. */
+struct claim {
+	struct addr a;
+	struct ldev *rep;
+};
+
+struct claims {
+	struct claim *v;
+	size_t n;
+};
+
+static int cmp_claim(const void *pa, const void *pb)
 {
-	size_t i;
-	uint32_t k;
+	const struct claim *x = pa, *y = pb;
+	int r;
 
-	for (i = 0; i < l->n; i++) {
-		const struct ldev *m = l->devs[i];
+	if (x->a.family != y->a.family)
+		return x->a.family - y->a.family;
+	if ((r = memcmp(x->a.a, y->a.a, 16)))
+		return r;
+	return x->rep == y->rep ? 0 : x->rep < y->rep ? -1 : 1;
+}
 
-		if (rep_of(l->devs[i]) != r)
-			continue;
-		for (k = 0; k < m->n_addrs; k++)
-			if (m->addrs[k].family == family &&
-			    !declared_covers(p, r->name, &m->addrs[k]) &&
-			    claimed_by_other(l, r, &m->addrs[k]))
-				return true;
+/* The first claim of A, or NULL. */
+static const struct claim *claim_of(const struct claims *c, const struct addr *a)
+{
+	size_t lo = 0, hi = c->n;
+	struct claim k = { .a = *a, .rep = NULL };
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (cmp_claim(&c->v[mid], &k) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	return false;
+	return lo < c->n && same_addr(&c->v[lo].a, a) ? &c->v[lo] : NULL;
+}
+
+/* Representatives using A: how many (0, 1, 2 for more), and the one. */
+static int claimants(const struct claims *c, const struct addr *a, struct ldev **one)
+{
+	const struct claim *k = claim_of(c, a), *end = c->v + c->n;
+
+	*one = k ? k->rep : NULL;
+	if (!k)
+		return 0;
+	for (; k < end && same_addr(&k->a, a); k++)
+		if (k->rep != *one)
+			return 2;
+	return 1;
 }
 
 static bool name_taken(const struct xport *xp, size_t upto, const char *name)
@@ -822,11 +829,14 @@ static void unique_name(const struct xport *xp, size_t i, const char *base, char
  */
 static void merge(struct learn *l, const struct policy *p)
 {
-	size_t i, j;
+	struct claims c = { 0 };
+	size_t i, j, n = 0;
 	uint32_t k;
 
-	for (i = 0; i < l->n; i++)
+	for (i = 0; i < l->n; i++) {
 		l->devs[i]->rep = l->devs[i];
+		l->devs[i]->shared[0] = l->devs[i]->shared[1] = false;
+	}
 	for (i = 0; i < l->n; i++) {
 		struct ldev *m = l->devs[i];
 
@@ -849,26 +859,41 @@ static void merge(struct learn *l, const struct policy *p)
 			}
 		}
 	}
-	/* Addresses: merge undeclared ones into the one MAC device that
-	 * keeps them. */
-	for (i = 0; i < l->n; i++) {
-		struct ldev *a = l->devs[i], *only = NULL;
-		int owners = 0;
+	/* Who uses which address; a representative sharing an address of a
+	 * family (beyond its declared prefixes) declares none of it. */
+	for (i = 0; i < l->n; i++)
+		if (l->devs[i]->flows && (l->devs[i]->name[0] || l->devs[i]->has_mac))
+			n += l->devs[i]->n_addrs;
+	c.v = malloc((n ? n : 1) * sizeof(*c.v));
+	for (i = 0; c.v && i < l->n; i++) {
+		struct ldev *o = l->devs[i];
 
-		if (a->name[0] || a->has_mac || !a->flows)
+		if (!o->flows || (!o->name[0] && !o->has_mac))
 			continue;
-		for (j = 0; j < l->n; j++) {
-			struct ldev *o = l->devs[j];
-
-			if (o == a || !o->flows || (!o->name[0] && !o->has_mac) ||
-			    !has_addr(o, &a->key) || (only && rep_of(o) == only))
-				continue;
-			only = rep_of(o);
-			owners++;
+		for (k = 0; k < o->n_addrs; k++) {
+			c.v[c.n].a = o->addrs[k];
+			c.v[c.n].a.flags = 0;
+			c.v[c.n++].rep = rep_of(o);
 		}
-		if (owners == 1 && !family_shared(l, p, only, a->key.family))
-			a->rep = only;
 	}
+	sort(c.v, c.n, sizeof(*c.v), cmp_claim);
+	for (i = 0; i < c.n; i++) {
+		struct ldev *r = c.v[i].rep, *one;
+
+		if (claimants(&c, &c.v[i].a, &one) > 1 &&
+		    !declared_covers(p, r->name, &c.v[i].a))
+			r->shared[fam_ix(c.v[i].a.family)] = true;
+	}
+	/* An undeclared address is the one device that uses it and keeps
+	 * that family of addresses. */
+	for (i = 0; c.v && i < l->n; i++) {
+		struct ldev *a = l->devs[i], *one;
+
+		if (!a->name[0] && !a->has_mac && a->flows &&
+		    claimants(&c, &a->key, &one) == 1 && !one->shared[fam_ix(a->key.family)])
+			a->rep = one;
+	}
+	free(c.v);
 }
 
 static int xdev_cmp(const void *pa, const void *pb)
@@ -991,7 +1016,7 @@ static int cmp_xaddr(const void *pa, const void *pb)
 }
 
 /* X's MACs and addresses, as resolve() decided. */
-static int identity(struct learn *l, struct xport *xp, struct xdev *x)
+static int identity(struct xport *xp, struct xdev *x)
 {
 	const struct policy_device *pd = x->d->name[0] ?
 		policy_device_by_name(xp->p, x->d->name) : NULL;
@@ -1003,8 +1028,7 @@ static int identity(struct learn *l, struct xport *xp, struct xdev *x)
 
 	/* a MAC device's family with a shared address: none of it */
 	for (f = 0; f < 2; f++)
-		x->dropped[f] = (x->d->name[0] || x->d->has_mac) &&
-				family_shared(l, xp->p, x->d, f ? AF_INET6 : AF_INET);
+		x->dropped[f] = (x->d->name[0] || x->d->has_mac) && x->d->shared[f];
 	if (!x->d->name[0] && x->d->has_mac && mac_add(x, x->d->mac) < 0)
 		return -ENOMEM;
 	if (pd && policy_device_mac(pd, dm) && mac_add(x, dm) < 0)
@@ -1814,7 +1838,7 @@ static int export_locked(struct learn *l, struct xport *xp, const struct wbytes 
 						x->wb[r / 2][r % 2] += wb->v[q].b[r / 2][r % 2];
 				}
 		}
-		if (!(rc = identity(l, xp, x)) && !(rc = build_rules(xp, x)))
+		if (!(rc = identity(xp, x)) && !(rc = build_rules(xp, x)))
 			rc = rules_key(x);
 		keys[k] = x->key;
 		sel[k++] = i;
