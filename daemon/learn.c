@@ -94,7 +94,7 @@ struct ldev {
 	char watch[80];		/* the watcher's name for it */
 	struct addr *addrs;
 	uint32_t n_addrs;
-	uint64_t over_addrs;
+	uint64_t over_addrs[2];	/* sightings from IPv4 / IPv6 addresses past the cap */
 	uint8_t macs[MAX_MACS][6];	/* a declared device's, as initiator */
 	uint32_t n_macs;
 	char port[16];
@@ -162,7 +162,7 @@ static void dev_clear(struct ldev *d)
 	d->svc = NULL;
 	d->addrs = NULL;
 	d->n_svc = d->cap_svc = d->n_addrs = d->n_macs = 0;
-	d->over_addrs = d->flows = d->first_us = d->last_us = 0;
+	d->over_addrs[0] = d->over_addrs[1] = d->flows = d->first_us = d->last_us = 0;
 	memset(d->n_dir, 0, sizeof(d->n_dir));
 	memset(d->n_port, 0, sizeof(d->n_port));
 	memset(d->over_svc, 0, sizeof(d->over_svc));
@@ -202,6 +202,11 @@ static struct addr addr_of(const struct flow *f, int side)
 	a.family = f->key.family;
 	memcpy(a.a, f->key.addr[side], 16);
 	return a;
+}
+
+static int fam_ix(uint8_t family)
+{
+	return family == AF_INET6;
 }
 
 static bool same_addr(const struct addr *x, const struct addr *y)
@@ -349,7 +354,7 @@ static void sighting(struct ldev *d, const struct flow *f, int side, const char 
 	if (ts_us > d->last_us)
 		d->last_us = ts_us;
 	if (!addr_add(&d->addrs, &d->n_addrs, MAX_DEV_ADDRS, &a, initiator ? A_INI : A_RSP))
-		d->over_addrs++;
+		d->over_addrs[fam_ix(a.family)]++;
 	/* A declared device's MACs: those it started flows with (a
 	 * responder's may be the router's, for a routed LAN address). */
 	if (d->name[0] && initiator && (f->flags & (FLOW_F_MAC0 << side)) &&
@@ -672,7 +677,7 @@ struct xdev {
 	struct export_addr *ips;
 	size_t n_ips;
 	bool dropped[2];	/* IPv4 / IPv6 addresses left out: shared */
-	uint64_t flows, first_us, last_us, over_addrs, over_svc[2], wb[2][2];
+	uint64_t flows, first_us, last_us, over_addrs[2], over_svc[2], wb[2][2];
 	struct xrule *rules;
 	size_t n_rules;
 	char *key;		/* the rules as written: alike devices share a profile */
@@ -709,11 +714,6 @@ static struct ldev *rep_of(struct ldev *d)
 	while (d->rep != d)
 		d = d->rep;
 	return d;
-}
-
-static int fam_ix(uint8_t family)
-{
-	return family == AF_INET6;
 }
 
 /* Inside one of declared device NAME's prefixes? */
@@ -821,9 +821,9 @@ static void unique_name(const struct xport *xp, size_t i, const char *base, char
  * address, and an address can be declared by one device only (the loader
  * keeps the first), so:
  *   - an undeclared MAC a declared device used is that device;
- *   - a MAC device that shares an address with another device declares no
- *     address of that family (its MAC identifies it; a binding check
- *     needs the address to be its own);
+ *   - a MAC device that shares an address with another device (or used
+ *     more than the recorder keeps) declares no address of that family:
+ *     its MAC identifies it, and a binding check needs every address;
  *   - an undeclared address one MAC device alone uses (and declares) is
  *     that device; else it stays a device of its own, by its address.
  */
@@ -860,7 +860,8 @@ static void merge(struct learn *l, const struct policy *p)
 		}
 	}
 	/* Who uses which address; a representative sharing an address of a
-	 * family (beyond its declared prefixes) declares none of it. */
+	 * family (beyond its declared prefixes) declares none of it if it has
+	 * a MAC (identity()). */
 	for (i = 0; i < l->n; i++)
 		if (l->devs[i]->flows && (l->devs[i]->name[0] || l->devs[i]->has_mac))
 			n += l->devs[i]->n_addrs;
@@ -958,7 +959,8 @@ static int resolve(struct learn *l, struct xport *xp)
 			x->first_us = d->first_us;
 		if (d->last_us > x->last_us)
 			x->last_us = d->last_us;
-		x->over_addrs += d->over_addrs;
+		x->over_addrs[0] += d->over_addrs[0];
+		x->over_addrs[1] += d->over_addrs[1];
 		x->over_svc[0] += d->over_svc[0];
 		x->over_svc[1] += d->over_svc[1];
 	}
@@ -1026,9 +1028,6 @@ static int identity(struct xport *xp, struct xdev *x)
 	uint32_t k;
 	int fam, f;
 
-	/* a MAC device's family with a shared address: none of it */
-	for (f = 0; f < 2; f++)
-		x->dropped[f] = (x->d->name[0] || x->d->has_mac) && x->d->shared[f];
 	if (!x->d->name[0] && x->d->has_mac && mac_add(x, x->d->mac) < 0)
 		return -ENOMEM;
 	if (pd && policy_device_mac(pd, dm) && mac_add(x, dm) < 0)
@@ -1046,6 +1045,10 @@ static int identity(struct xport *xp, struct xdev *x)
 	/* the identifying MAC first (the one quarantine takes), the others
 	 * sorted: the same file whatever order the flows came in */
 	sort(x->macs + n, x->n_macs - n, sizeof(*x->macs), cmp_mac);
+	/* a family shared with another device, or too many to list: none of
+	 * it; the MAC identifies the device */
+	for (f = 0; f < 2; f++)
+		x->dropped[f] = x->n_macs && (x->d->shared[f] || x->over_addrs[f]);
 	for (i = 0; pd && policy_device_prefix_at(pd, i, &fam, pa, &len); i++)
 		if (ip_add(x, fam, pa, len) < 0)
 			return -ENOMEM;
@@ -1606,12 +1609,15 @@ static int write_device(FILE *out, const struct xdev *x)
 			       "broadcast address?");
 	for (i = 0; i < 2; i++)
 		if (x->dropped[i])
-			export_comment(out, 4, "no IPv%c address: another device used one of "
-				       "them too; the MAC identifies it", i ? '6' : '4');
-	if (x->over_addrs)
-		export_comment(out, 4, "%" PRIu64 " sightings from more addresses than the "
-			       "recorder keeps (%d): those addresses are missing",
-			       x->over_addrs, MAX_DEV_ADDRS);
+			export_comment(out, 4, "no IPv%c address: %s; the MAC identifies it",
+				       i ? '6' : '4', x->over_addrs[i] ? "too many to list" :
+				       "another device used one of them too");
+	for (i = 0; i < 2; i++)
+		if (x->over_addrs[i])
+			export_comment(out, 4, "%" PRIu64 " sightings from more addresses than "
+				       "the recorder keeps (%d)%s", x->over_addrs[i],
+				       MAX_DEV_ADDRS, x->dropped[i] ? "" :
+				       ": those addresses are missing");
 	for (i = 0; i < 2; i++)
 		if (x->over_svc[i])
 			export_comment(out, 4, "%" PRIu64 " %s flows of more services than the "
