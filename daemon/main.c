@@ -2,6 +2,7 @@
  *
  *   iotjaild -c POLICY --bridge BR | --router --lan IF...   (the daemon)
  *   iotjaild --replay CAPTURE... [-c POLICY] [--flows FILE] [--alerts FILE]
+ *   iotjaild --replay CAPTURE... [-c POLICY] --learn --export FILE
  *   iotjaild -t -c POLICY
  */
 #include <errno.h>
@@ -14,6 +15,7 @@
 
 #include "daemon/classify.h"
 #include "daemon/judge.h"
+#include "daemon/learn.h"
 #include "daemon/live.h"
 #include "daemon/log.h"
 #include "daemon/replay.h"
@@ -31,6 +33,7 @@ static void usage(FILE *out)
 "       iotjaild --replay CAPTURE... [-c POLICY] [--flows FILE] [--alerts FILE]\n"
 "                [--inspect N] [--max-flows N] [--alert-risks LIST]\n"
 "                [--quarantine-timeout S] [-q]\n"
+"       iotjaild --replay CAPTURE... [-c POLICY] --learn --export FILE [...]\n"
 "       iotjaild -t -c POLICY\n"
 "       iotjaild -V | -h\n"
 "\n"
@@ -58,6 +61,10 @@ static void usage(FILE *out)
 "  -t, --test        check the policy and exit (0 OK, 1 errors)\n"
 "  --flows F         write one JSON object per flow to F ('-' = stdout)\n"
 "  --alerts F        write alerts as JSON lines to F ('-' = stdout)\n"
+"  --learn           replay: every device in learn mode (without -c, every\n"
+"                    LAN endpoint is an undeclared machine); needs --export\n"
+"  --export F        replay --learn: write the learnt policy to F ('-' =\n"
+"                    stdout) after the last capture (docs/learn.md)\n"
 "  --inspect N       packets per flow handed to nDPI at most (1-255,\n"
 "                    default: the policy's inspect_packets, else 8)\n"
 "  --max-flows N     flow table capacity (per worker; default 65536)\n"
@@ -122,7 +129,7 @@ enum {
 	OPT_BRIDGE, OPT_ROUTER, OPT_LAN, OPT_PID_FILE, OPT_WORKERS, OPT_QUEUE,
 	OPT_FAIL_CLOSED, OPT_KEEP_TABLE, OPT_QUARANTINE_TIMEOUT,
 	OPT_CLASSIFY_ALL, OPT_ALERT_RISKS, OPT_ALERTS_MAX, OPT_STATE,
-	OPT_BACKEND,
+	OPT_BACKEND, OPT_LEARN, OPT_EXPORT,
 };
 
 /*
@@ -243,6 +250,8 @@ int main(int argc, char **argv)
 		{ "alert-risks", required_argument, NULL, OPT_ALERT_RISKS },
 		{ "alerts-max-size", required_argument, NULL, OPT_ALERTS_MAX },
 		{ "state", required_argument, NULL, OPT_STATE },
+		{ "learn", no_argument, NULL, OPT_LEARN },
+		{ "export", required_argument, NULL, OPT_EXPORT },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -251,7 +260,9 @@ int main(int argc, char **argv)
 	struct live_opts lo;
 	bool bridge = false, router = false, debug = false;
 	const char *flows_path = NULL, *alerts_path = NULL, *config = NULL;
+	const char *export_path = NULL;
 	bool replay = false, test = false, quiet = false, inspect_set = false;
+	bool learn = false;
 	const char *risks = "default";
 	struct policy *policy = NULL;
 	unsigned long v;
@@ -327,6 +338,8 @@ int main(int argc, char **argv)
 		case 'q': quiet = true; break;
 		case OPT_FLOWS: flows_path = optarg; break;
 		case OPT_ALERTS: alerts_path = optarg; break;
+		case OPT_LEARN: learn = true; break;
+		case OPT_EXPORT: export_path = optarg; break;
 		case OPT_INSPECT:
 			if (parse_uint("--inspect", optarg, 1, 255, &v) < 0)
 				return 2;
@@ -364,6 +377,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "configuration OK\n");
 		return 0;
 	}
+	if (!replay && (learn || export_path)) {
+		fprintf(stderr, "iotjaild: --learn and --export are for --replay "
+			"(the daemon learns with iotjailctl learn start)\n");
+		return 2;
+	}
 	if (!replay) {
 		if (!config) {
 			fprintf(stderr, "iotjaild: the daemon needs -c POLICY\n");
@@ -395,6 +413,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "iotjaild: --replay needs at least one capture\n");
 		return 2;
 	}
+	if (learn != (export_path != NULL)) {
+		fprintf(stderr, "iotjaild: --learn and --export FILE go together: "
+			"learn from the captures, write the policy to FILE\n");
+		return 2;
+	}
 	if (config) {
 		policy = load_policy(config);
 		if (!policy)
@@ -406,17 +429,40 @@ int main(int argc, char **argv)
 			ro.pipeline.inspect_packets =
 				policy_inspect_packets(policy);
 	}
+	if (learn) {
+		/* every device learns; without -c, every LAN endpoint is an
+		 * undeclared machine */
+		if (!policy && !(policy = replay_empty_policy())) {
+			fprintf(stderr, "iotjaild: --learn: %s\n", strerror(errno));
+			return 1;
+		}
+		policy_set_learn(policy, NULL);
+		ro.policy = policy;
+		if (!(ro.learn = learn_new())) {
+			fprintf(stderr, "iotjaild: --learn: %s\n", strerror(errno));
+			return 1;
+		}
+		if (!(ro.export = open_out(export_path, "export")))
+			return 1;
+	}
 	ro.summary = stderr;
 	if (flows_path && !(ro.flows_json = open_out(flows_path, "flows")))
 		return 1;
 	if (alerts_path && !(ro.alerts = open_out(alerts_path, "alerts")))
 		return 1;
-	if (!quiet && ro.flows_json != stdout && ro.alerts != stdout) {
+	if (!quiet && ro.flows_json != stdout && ro.alerts != stdout &&
+	    ro.export != stdout) {
 		ro.flows_text = stdout;
 		ro.alerts_text = stdout;
 	}
 	rc = replay_run(&ro, argv + optind, argc - optind);
+	learn_free(ro.learn);
 	policy_free(policy);
+	if (ro.export && ro.export != stdout && fclose(ro.export)) {
+		fprintf(stderr, "iotjaild: writing %s: %s\n", export_path,
+			strerror(errno));
+		rc = 1;
+	}
 	if (ro.flows_json && ro.flows_json != stdout && fclose(ro.flows_json)) {
 		fprintf(stderr, "iotjaild: writing %s: %s\n", flows_path,
 			strerror(errno));

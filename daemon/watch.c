@@ -15,6 +15,7 @@
 #include "daemon/detect.h"
 #include "daemon/flow.h"
 #include "daemon/flowlog.h"
+#include "daemon/names.h"
 #include "daemon/statefile.h"
 #include "daemon/watch.h"
 
@@ -533,14 +534,7 @@ static bool learning(const struct watch *w, const struct dev_state *d,
 /* Does protocol ID carry names it looks up rather than the server's? */
 static bool names_lookup(const struct classifier *c, uint16_t id)
 {
-	static const char *const lookups[] = { "DNS", "MDNS", "LLMNR", "NetBIOS" };
-	const char *p = id ? classifier_id_name(c, id) : NULL;
-	size_t i;
-
-	for (i = 0; p && i < sizeof(lookups) / sizeof(lookups[0]); i++)
-		if (!strcasecmp(p, lookups[i]))
-			return true;
-	return false;
+	return id && names_lookup_proto(classifier_id_name(c, id));
 }
 
 /* The endpoint a device talks to, as it is worth remembering: the base
@@ -554,23 +548,7 @@ static void endpoint_of(const struct flow *f, const struct classifier *c,
 
 	if (f->host && *f->host && !names_lookup(c, f->master) &&
 	    !names_lookup(c, f->app)) {
-		const char *h = f->host, *e = h + strlen(h), *p = e;
-		int dots = 0, want = 2;
-		const char *last = NULL, *second = NULL;
-
-		for (p = e; p > h; p--)
-			if (p[-1] == '.') {
-				if (!last)
-					last = p;
-				else if (!second)
-					second = p;
-			}
-		if (last && second && e - last == 2 && last - second - 1 <= 3)
-			want = 3;
-		for (p = e; p > h; p--)
-			if (p[-1] == '.' && ++dots == want)
-				break;
-		snprintf(buf, n, "%s", p);
+		snprintf(buf, n, "%s", names_base(f->host));
 		return;
 	}
 	if (f->key.family == AF_INET)
