@@ -70,7 +70,7 @@ FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz-replay/%)
 BENCH_SRC   := $(wildcard bench/bench_*.c)
 BENCH_BIN   := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 
-BINS := $(B)/iotjaild $(B)/pcapgen
+BINS := $(B)/iotjaild $(B)/iotjailctl $(B)/pcapgen
 
 .SECONDARY:
 .PHONY: deps demo demo-replay all check unit golden corpus lab integration bench bench-live install uninstall deb clean fuzz format-check
@@ -139,6 +139,10 @@ LINK_LIBS := $(B)/libcore.a $(B)/libpolicy.a $(B)/libnft.a
 
 $(B)/iotjaild: $(B)/daemon/main.o $(LINK_LIBS)
 	$(call quiet,LD,$@)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# The control socket's client: the JSON code and libc, nothing else.
+$(B)/iotjailctl: $(B)/daemon/ctl/iotjailctl.o $(B)/daemon/json.o
+	$(call quiet,LD,$@)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
 $(B)/pcapgen: $(B)/tests/gen/pcapgen.o
 	$(call quiet,LD,$@)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PCAP_LIBS)
@@ -222,7 +226,7 @@ $(B)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC) $(B)/ndpi_compat.h
 # snippet of the alert log.  SYSCONFDIR is /etc whatever PREFIX: the daemon's
 # own defaults and the unit name /etc paths.  Configuration files are never
 # overwritten, and uninstall removes them only if unchanged.
-INSTALL_SBINS := iotjaild
+INSTALL_SBINS := iotjaild iotjailctl
 MAN8          := $(INSTALL_SBINS:%=docs/man/%.8)
 MAN5          := docs/man/iotjail.yaml.5
 MAN_GZ        := $(MAN8:docs/%=$(B)/%.gz) $(MAN5:docs/%=$(B)/%.gz)

@@ -46,6 +46,8 @@ struct live_opts {
 	uint64_t alerts_max_bytes;	/* rotate beyond; 0: no cap */
 	const char *flows_path;
 	const char *state_path;		/* NULL or "": no state file */
+	const char *control_path;	/* NULL or "": no control socket */
+	const char *control_group;	/* NULL: root only (0600) */
 	struct watch_config watch;
 };
 

@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "daemon/classify.h"
+#include "daemon/control.h"
 #include "daemon/judge.h"
 #include "daemon/learn.h"
 #include "daemon/live.h"
@@ -30,6 +31,7 @@ static void usage(FILE *out)
 "                [--classify-all] [--backend auto|nft|iptables]\n"
 "                [--quarantine-timeout S] [--inspect N] [--max-flows N]\n"
 "                [--alert-risks LIST] [--alerts-max-size MB] [--state FILE]\n"
+"                [--control SOCKET] [--control-group GROUP]\n"
 "       iotjaild --replay CAPTURE... [-c POLICY] [--flows FILE] [--alerts FILE]\n"
 "                [--inspect N] [--max-flows N] [--alert-risks LIST]\n"
 "                [--quarantine-timeout S] [-q]\n"
@@ -73,6 +75,10 @@ static void usage(FILE *out)
 "  --alerts-max-size MB  move the alert log to FILE.1 beyond this size\n"
 "  --state F         learnt behaviour and baselines across restarts\n"
 "                    (default /var/lib/iotjail/state; '' for none)\n"
+"  --control SOCKET  control socket for iotjailctl (default\n"
+"                    " CTL_DEFAULT_PATH "; '' for none)\n"
+"  --control-group G the socket's group may use it too (mode 0660;\n"
+"                    default: root only, 0600)\n"
 "  -q, --quiet       no per-flow lines on stdout\n"
 "  -V, --version     print the version\n");
 }
@@ -129,7 +135,7 @@ enum {
 	OPT_BRIDGE, OPT_ROUTER, OPT_LAN, OPT_PID_FILE, OPT_WORKERS, OPT_QUEUE,
 	OPT_FAIL_CLOSED, OPT_KEEP_TABLE, OPT_QUARANTINE_TIMEOUT,
 	OPT_CLASSIFY_ALL, OPT_ALERT_RISKS, OPT_ALERTS_MAX, OPT_STATE,
-	OPT_BACKEND, OPT_LEARN, OPT_EXPORT,
+	OPT_BACKEND, OPT_LEARN, OPT_EXPORT, OPT_CONTROL, OPT_CONTROL_GROUP,
 };
 
 /*
@@ -252,6 +258,8 @@ int main(int argc, char **argv)
 		{ "state", required_argument, NULL, OPT_STATE },
 		{ "learn", no_argument, NULL, OPT_LEARN },
 		{ "export", required_argument, NULL, OPT_EXPORT },
+		{ "control", required_argument, NULL, OPT_CONTROL },
+		{ "control-group", required_argument, NULL, OPT_CONTROL_GROUP },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -274,6 +282,7 @@ int main(int argc, char **argv)
 	memset(&lo, 0, sizeof(lo));
 	lo.pid_file = "/run/iotjaild.pid";
 	lo.state_path = "/var/lib/iotjail/state";
+	lo.control_path = CTL_DEFAULT_PATH;
 	log_init(true, false, "iotjaild");
 	while ((ch = getopt_long(argc, argv, "c:tqfdVh", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -332,6 +341,8 @@ int main(int argc, char **argv)
 			lo.alerts_max_bytes = (uint64_t)v << 20;
 			break;
 		case OPT_STATE: lo.state_path = optarg; break;
+		case OPT_CONTROL: lo.control_path = optarg; break;
+		case OPT_CONTROL_GROUP: lo.control_group = optarg; break;
 		case OPT_REPLAY: replay = true; break;
 		case 'c': config = optarg; break;
 		case 't': test = true; break;

@@ -1251,6 +1251,34 @@ void watch_foreach_service(struct watch *w, watch_service_fn *fn, void *ctx)
 	pthread_mutex_unlock(&w->mu);
 }
 
+void watch_foreach_device(struct watch *w, watch_device_fn *fn, void *ctx)
+{
+	struct watch_device_info di;
+	uint32_t i;
+
+	pthread_mutex_lock(&w->mu);
+	for (i = 0; i < w->n_devs; i++) {
+		const struct dev_state *d = w->devs[i];
+
+		memset(&di, 0, sizeof(di));
+		di.name = d->name;
+		di.dev = d->dev;
+		di.first_ms = d->first_ms;
+		di.last_ms = d->last_ms;
+		di.has_mac = d->has_mac;
+		di.has_ip4 = d->has_ip4;
+		di.has_ip6 = d->has_ip6;
+		memcpy(di.mac, d->mac, sizeof(di.mac));
+		memcpy(di.ip4, d->ip4, sizeof(di.ip4));
+		memcpy(di.ip6, d->ip6, sizeof(di.ip6));
+		di.port = d->port;
+		di.quarantined = d->quarantined;
+		di.quarantine_until_ms = d->quarantine_until_ms;
+		fn(ctx, &di);
+	}
+	pthread_mutex_unlock(&w->mu);
+}
+
 void watch_get_stats(struct watch *w, struct watch_stats *st)
 {
 	pthread_mutex_lock(&w->mu);

@@ -18,9 +18,11 @@
 #include "daemon/flowlog.h"
 #include "daemon/json.h"
 #include "daemon/judge.h"
+#include "daemon/learn.h"
 #include "daemon/log.h"
 #include "daemon/nfq.h"
 #include "daemon/packet.h"
+#include "daemon/ring.h"
 #include "daemon/watch.h"
 #include "daemon/worker.h"
 #include "nftables/nft.h"
@@ -56,6 +58,10 @@ struct worker {
 	unsigned n_ifc, ifc_next;
 	struct jbuf j;
 	struct worker_stats st;
+	/* A copy of st for other threads (control socket, metrics), taken
+	 * once a second by the worker: a lock per second, none per packet. */
+	pthread_mutex_t pub_mu;
+	struct worker_stats pub;
 };
 
 static uint64_t now_us(void)
@@ -243,6 +249,8 @@ static void watch_decided(struct worker *w, struct flow *f,
 	wf.ifnames[1] = ifn[1];
 	wf.again = again;
 	f->slot = (uint16_t)watch_flow_decided(w->sh->watch, &wf, &early);
+	if (w->sh->learn && !again)
+		learn_flow(w->sh->learn, &wf);
 	if (early && f->verdict < POLICY_DENY) {
 		/* a report too soon, which its rule drops: this flow only,
 		 * refused the way the device's deny_with says */
@@ -278,6 +286,12 @@ static void judge(struct worker *w, struct flow *f, bool again)
 	account(w, f, &v, ifn);
 	emit_alerts(w, f, &v, ifn);
 	watch_decided(w, f, &v, ifn, again);
+	if (w->sh->recent_flows && !again) {
+		struct flow_brief b;
+
+		flow_brief_fill(&b, f, pipeline_classifier(w->pl), &v);
+		(void)ring_push(w->sh->recent_flows, &b, sizeof(b));
+	}
 	if (v.action == POLICY_QUARANTINE)
 		quarantine(w, f, &v);
 	if (w->sh->out.text) {
@@ -480,6 +494,23 @@ static void follow_generation(struct worker *w)
 	atomic_store_explicit(&w->acked, g, memory_order_release);
 }
 
+static void collect_stats(struct worker *w, struct worker_stats *s)
+{
+	*s = w->st;
+	pipeline_stats(w->pl, &s->pl, &s->ft);
+	nfqueue_get_stats(w->q, &s->q);
+}
+
+static void publish_stats(struct worker *w)
+{
+	struct worker_stats s;
+
+	collect_stats(w, &s);
+	pthread_mutex_lock(&w->pub_mu);
+	w->pub = s;
+	pthread_mutex_unlock(&w->pub_mu);
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -504,13 +535,14 @@ static void *worker_main(void *arg)
 		rc = 0;
 		if ((t = now_us()) >= next_expire) {
 			pipeline_expire(w->pl, t);
+			publish_stats(w);
 			next_expire = t + 1000000;
 		}
 	}
 	nfqueue_drain(w->q);
 	/* Every flow's line is written now, under the generation in use. */
 	pipeline_flush(w->pl);
-	pipeline_stats(w->pl, &w->st.pl, NULL);
+	publish_stats(w);
 	if (rc < 0) {
 		errno = -rc;
 		log_warn("worker %u (queue %u) stopped", w->idx,
@@ -542,6 +574,7 @@ int worker_new(unsigned idx, uint16_t queue, struct live_shared *sh,
 		return -ENOMEM;
 	w->idx = idx;
 	w->sh = sh;
+	pthread_mutex_init(&w->pub_mu, NULL);
 	jbuf_init(&w->j);
 	w->gen = atomic_load(&sh->current);
 	atomic_store(&w->acked, w->gen);
@@ -599,6 +632,7 @@ void worker_free(struct worker *w)
 	nfqueue_close(w->q);
 	ijrs_close(w->rs);
 	jbuf_free(&w->j);
+	pthread_mutex_destroy(&w->pub_mu);
 	free(w);
 }
 
@@ -614,10 +648,11 @@ int worker_error(const struct worker *w)
 
 /* Complete once the worker has stopped (the queue's counters are its
  * thread's). */
-void worker_get_stats(const struct worker *w, struct worker_stats *s)
+void worker_get_stats(struct worker *w, struct worker_stats *s)
 {
-	*s = w->st;
-	nfqueue_get_stats(w->q, &s->q);
+	pthread_mutex_lock(&w->pub_mu);
+	*s = w->pub;
+	pthread_mutex_unlock(&w->pub_mu);
 }
 
 uint16_t worker_queue(const struct worker *w)

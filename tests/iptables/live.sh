@@ -115,7 +115,7 @@ dstart() {
 	DERR=$TMP/$name.err DOUT=$TMP/$name.out
 	rm -f "$RUN/iotjaild.pid"
 	ip netns exec "$BR" "$D" -f --backend iptables --bridge br0 \
-		--pid-file "$RUN/iotjaild.pid" --state '' "$@" >"$DOUT" 2>"$DERR" </dev/null &
+		--pid-file "$RUN/iotjaild.pid" --state '' --control "$RUN/control.sock" "$@" >"$DOUT" 2>"$DERR" </dev/null &
 	DPID=$!
 	for i in $(seq 100); do
 		[ "$(cat "$RUN/iotjaild.pid" 2>/dev/null)" = "$DPID" ] && return 0
