@@ -195,7 +195,7 @@ phase() {
 start_daemon() {	# start_daemon POLICY
 	rm -f "$PIDF" "/run/$P/alerts.jsonl"
 	ip netns exec "$P-br" "$B/iotjaild" -f -q -c "$1" --bridge br0 --pid-file "$PIDF" \
-		--alerts "/run/$P/alerts.jsonl" --state "" >"$TMP/daemon.log" 2>&1 </dev/null &
+		--alerts "/run/$P/alerts.jsonl" --state "" --control "" >"$TMP/daemon.log" 2>&1 </dev/null &
 	dpid=$!
 	_i=0
 	while [ $_i -lt 100 ]; do	# 10 s

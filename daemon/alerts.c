@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "daemon/alerts.h"
+#include "daemon/ring.h"
 #include "daemon/classify.h"
 #include "daemon/flow.h"
 #include "daemon/flowlog.h"
@@ -564,6 +565,7 @@ struct alert_sink {
 	uint64_t max_bytes;
 	bool syslog;
 	FILE *text, *json;
+	struct ring *recent;	/* or NULL; borrowed */
 	uint32_t rearm_ms;
 	struct rearm *rearm;
 	struct jbuf j;
@@ -774,9 +776,13 @@ int alert_sink_emit(struct alert_sink *s, struct alert *a)
 		else
 			rc = 1;
 	}
-	if (s->json) {
+	if (s->json || s->recent) {
 		jbuf_reset(&s->j);
 		alert_json(&s->j, a);
+	}
+	if (s->recent && (!jbuf_ok(&s->j) || ring_push(s->recent, s->j.p, s->j.len) < 0))
+		s->st.recent_lost++;
+	if (s->json) {
 		flockfile(s->json);
 		if (jbuf_write_line(&s->j, s->json) < 0 || fflush(s->json)) {
 			s->st.write_errors++;
@@ -832,5 +838,12 @@ void alert_sink_stats(struct alert_sink *s, struct alert_sink_stats *out)
 	pthread_mutex_lock(&s->lock);
 	*out = s->st;
 	rearm_stats(s->rearm, &out->rearm);
+	pthread_mutex_unlock(&s->lock);
+}
+
+void alert_sink_set_recent(struct alert_sink *s, struct ring *recent)
+{
+	pthread_mutex_lock(&s->lock);
+	s->recent = recent;
 	pthread_mutex_unlock(&s->lock);
 }

@@ -290,6 +290,11 @@ int alert_sink_emit(struct alert_sink *s, struct alert *a);
  * stays in use.  0 without a path. */
 int alert_sink_reopen(struct alert_sink *s);
 
+/* Also keep each emitted alert's JSON (without newline) in RECENT
+ * (daemon/ring.h; borrowed, NULL: none), for `iotjailctl alerts`. */
+struct ring;
+void alert_sink_set_recent(struct alert_sink *s, struct ring *recent);
+
 /* A reload's new re-arm time; applies from the next alert. */
 void alert_sink_set_rearm(struct alert_sink *s, uint32_t rearm_ms);
 
@@ -305,6 +310,8 @@ struct alert_sink_stats {
 					 * to the old file */
 	uint64_t reopens;
 	uint64_t reopen_failures;
+	uint64_t recent_lost;		/* not kept for the control socket
+					 * (no memory) */
 	uint64_t fields_dropped;	/* sum of fields_dropped of the alerts
 					 * handed to emit (a source's bug) */
 	struct rearm_stats rearm;

@@ -151,3 +151,59 @@ void flowlog_text(FILE *out, const struct flow *f, const struct classifier *c,
 	if (p && f->rule_line)
 		fprintf(out, " (%s:%u)", policy_file(p), f->rule_line);
 }
+
+void flow_brief_fill(struct flow_brief *b, const struct flow *f,
+		     const struct classifier *c, const struct policy_verdict *v)
+{
+	const struct policy_device *d[2] = { v->initiator_dev, v->responder_dev };
+	int i, side;
+
+	memset(b, 0, sizeof(*b));
+	b->ts_us = f->last_us;
+	b->family = f->key.family;
+	b->ip_proto = f->key.ip_proto;
+	b->action = (uint8_t)f->verdict;
+	b->reject = (f->flags & FLOW_F_REJECT) != 0;
+	for (i = 0; i < 2; i++) {
+		side = i ? !f->initiator : f->initiator;
+		memcpy(b->addr[i], f->key.addr[side], 16);
+		b->port[i] = f->key.port[side];
+		if (d[i])
+			snprintf(b->device[i], sizeof(b->device[i]), "%s",
+				 policy_device_name(d[i]));
+	}
+	classifier_proto_name(c, f->master, f->app, b->proto, sizeof(b->proto));
+	if (f->host)
+		snprintf(b->host, sizeof(b->host), "%s", f->host);
+	snprintf(b->decided_by, sizeof(b->decided_by), "%s",
+		 flow_decided_by_name(f->decided_by));
+	if (v->reason)
+		snprintf(b->reason, sizeof(b->reason), "%s", v->reason);
+}
+
+void flow_brief_json(struct jbuf *j, const struct flow_brief *b)
+{
+	char a[INET6_ADDRSTRLEN], pb[8];
+	int i;
+
+	json_begin(j);
+	json_double(j, "time", (double)b->ts_us / 1e6, 3);
+	for (i = 0; i < 2; i++) {
+		if (!inet_ntop(b->family == AF_INET ? AF_INET : AF_INET6,
+			       b->addr[i], a, sizeof(a)))
+			snprintf(a, sizeof(a), "?");
+		json_str(j, i ? "dst_ip" : "src_ip", a);
+		json_u64(j, i ? "dst_port" : "src_port", b->port[i]);
+		json_str(j, i ? "dst_device" : "src_device",
+			 b->device[i][0] ? b->device[i] : NULL);
+	}
+	json_str(j, "l4", flow_proto_str(b->ip_proto, pb, sizeof(pb)));
+	json_str(j, "app_proto", b->proto);
+	json_str(j, "host", b->host[0] ? b->host : NULL);
+	json_str(j, "verdict", policy_action_name((enum policy_action)b->action));
+	if (b->action >= POLICY_DENY)
+		json_str(j, "deny_with", b->reject ? "reject" : "drop");
+	json_str(j, "decided_by", b->decided_by);
+	json_str(j, "reason", b->reason[0] ? b->reason : NULL);
+	json_end(j);
+}

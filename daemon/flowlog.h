@@ -33,6 +33,29 @@ void flowlog_tuple(struct jbuf *j, const struct flow *f);
 void flowlog_json(struct jbuf *j, const struct flow *f,
 		  const struct classifier *c, const struct policy *p);
 
+/* A decided flow in brief, copied out of the flow table (which reuses its
+ * records) and the policy (which a reload frees): what the control socket
+ * lists as recent flows.  Fixed size, strings truncated. */
+struct policy_verdict;
+struct flow_brief {
+	uint64_t ts_us;			/* when it was decided */
+	uint8_t family, ip_proto;
+	uint8_t action;			/* enum policy_action */
+	bool reject;			/* a deny refused with reset/unreachable */
+	uint8_t addr[2][16];		/* [0] initiator, [1] responder */
+	uint16_t port[2];
+	char proto[48];			/* "TLS.Google" */
+	char host[96];
+	char device[2][40];		/* LAN device names; "" if none */
+	char decided_by[12];
+	char reason[128];
+};
+
+void flow_brief_fill(struct flow_brief *b, const struct flow *f,
+		     const struct classifier *c, const struct policy_verdict *v);
+/* B as a JSON object appended to J. */
+void flow_brief_json(struct jbuf *j, const struct flow_brief *b);
+
 /* One human-readable line, without the newline. */
 void flowlog_text(FILE *out, const struct flow *f, const struct classifier *c,
 		  const struct policy *p);

@@ -4,11 +4,14 @@
 #include <ifaddrs.h>
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <syslog.h>
@@ -19,45 +22,24 @@
 #include "daemon/ctacct.h"
 #include "daemon/devview.h"
 #include "daemon/judge.h"
+#include "daemon/learn.h"
 #include "daemon/statefile.h"
 #include "daemon/live.h"
+#include "daemon/live-int.h"
+#include "daemon/json.h"
+#include "daemon/ring.h"
 #include "daemon/log.h"
 #include "daemon/watch.h"
 #include "daemon/worker.h"
+#include "nftables/ruleset.h"
 #include "policy/policy.h"
 
-#define MAX_WORKERS	16
-#define MAX_RETIRED	8
 #define ACCT_INTERVAL_MS	5000	/* conntrack accounting read */
 #define STATE_INTERVAL_MS	300000	/* state file written */
 #define ACCT_FLOWS		262144	/* decided flows tracked at once */
 #define CONNTRACK_PROC		"/proc/net/nf_conntrack"
-
-struct live {
-	const struct live_opts *o;
-	struct live_shared sh;
-	struct ijnft *nft;
-	struct ijnft_config cfg;
-	struct worker *w[MAX_WORKERS];
-	unsigned n_workers;
-	uint64_t policy_hash;
-	struct live_gen *retired[MAX_RETIRED];
-	unsigned n_retired;
-	bool pid_written;
-	bool installed;
-	uint64_t next_acct_ms, next_state_ms;
-	bool acct_warned;
-	/* What the trusted rules are built from: read only while a batch
-	 * is built (install, reload), so one copy serves both. */
-	struct ijnft_trusted trusted[IJNFT_MAX_TRUSTED];
-	struct ijnft_prefix lan[IJNFT_MAX_LAN];
-};
-
-static const char *const queue_kind_name[__IJNFT_QUEUE_MAX] = {
-	[IJNFT_QUEUE_AUTO] = "auto",
-	[IJNFT_QUEUE_NATIVE] = "native nft queue",
-	[IJNFT_QUEUE_XT] = "xt NFQUEUE target (nft_compat)",
-};
+#define RECENT_ALERTS		1024	/* kept for `iotjailctl alerts` */
+#define RECENT_FLOWS		1024	/* kept for `iotjailctl flows` */
 
 /* --- the policy ---------------------------------------------------------- */
 
@@ -85,23 +67,28 @@ static int file_hash(const char *path, uint64_t *out)
 	return 0;
 }
 
-/* Every message of a policy check through the log (syslog when detached). */
-static void log_diag(const struct policy_diag *d)
+/* Every message of a policy check through the log (syslog when detached),
+ * and into MSGS (an open JSON array) for a control client if not NULL. */
+static void log_diag(const struct policy_diag *d, struct jbuf *msgs)
 {
 	struct policy_diag_msg m;
+	char line[1024];
 	unsigned i;
 
 	for (i = 0; i < policy_diag_total(d); i++) {
 		if (policy_diag_get(d, i, &m) < 0)
 			break;
 		if (m.line)
-			log_warnx("%s:%u:%u: %s: %s", m.file, m.line, m.col,
-				  m.severity == POLICY_ERROR ? "error" :
-							       "warning", m.text);
+			snprintf(line, sizeof(line), "%s:%u:%u: %s: %s", m.file,
+				 m.line, m.col, m.severity == POLICY_ERROR ?
+				 "error" : "warning", m.text);
 		else
-			log_warnx("%s: %s: %s", m.file,
-				  m.severity == POLICY_ERROR ? "error" :
-							       "warning", m.text);
+			snprintf(line, sizeof(line), "%s: %s: %s", m.file,
+				 m.severity == POLICY_ERROR ? "error" : "warning",
+				 m.text);
+		log_warnx("%s", line);
+		if (msgs)
+			json_str(msgs, NULL, line);
 	}
 }
 
@@ -234,8 +221,38 @@ static void trusted_of(struct live *l, const struct policy *p,
 	cfg->n_lan = nl;
 }
 
-/* Load and check the policy; NULL (messages logged) if it has errors. */
-static struct live_gen *gen_load(struct live *l, uint64_t *hash)
+/* The run-time learn modes change what a generation means: they are part
+ * of its hash, so `learn start` re-judges flows like an edited file. */
+static uint64_t learn_hash(const struct live_learn *ll, uint64_t h)
+{
+	const unsigned char *p;
+	unsigned i;
+
+	h = (h ^ (ll->all ? 0x4c : 0)) * 0x100000001b3ull;
+	for (i = 0; i < ll->n; i++)
+		for (p = (const unsigned char *)ll->names[i]; ; p++) {
+			h = (h ^ *p) * 0x100000001b3ull;
+			if (!*p)
+				break;
+		}
+	return h;
+}
+
+static void apply_learn(const struct live_learn *ll, struct policy *p)
+{
+	unsigned i;
+
+	if (ll->all)
+		(void)policy_set_learn(p, NULL);
+	for (i = 0; i < ll->n; i++)
+		if (policy_set_learn(p, ll->names[i]) == -ENOENT)
+			log_warnx("learn: device %s is not in the policy any more",
+				  ll->names[i]);
+}
+
+/* Load and check the policy; NULL (messages logged, and added to MSGS if
+ * not NULL) if it has errors. */
+static struct live_gen *gen_load(struct live *l, uint64_t *hash, struct jbuf *msgs)
 {
 	struct policy_diag *diag;
 	struct live_gen *g;
@@ -244,13 +261,16 @@ static struct live_gen *gen_load(struct live *l, uint64_t *hash)
 	if ((rc = file_hash(l->o->config, hash)) < 0) {
 		errno = -rc;
 		log_warn("%s", l->o->config);
+		if (msgs)
+			json_str(msgs, NULL, strerror(-rc));
 		return NULL;
 	}
+	*hash = learn_hash(&l->learn_over, *hash);
 	g = calloc(1, sizeof(*g));
 	if (!g)
 		return NULL;
 	g->policy = judge_load_policy(l->o->config, &diag);
-	log_diag(diag);
+	log_diag(diag, msgs);
 	policy_diag_free(diag);
 	if (!g->policy) {
 		if (!diag)
@@ -258,6 +278,7 @@ static struct live_gen *gen_load(struct live *l, uint64_t *hash)
 		free(g);
 		return NULL;
 	}
+	apply_learn(&l->learn_over, g->policy);
 	check_reject_answers(l, g->policy);
 	g->view = devview_new(g->policy, l->n_workers);
 	if (!g->view) {
@@ -396,7 +417,7 @@ static void log_counters(struct live *l)
 	size_t n = 0;
 	unsigned i;
 
-	if (!l->installed || ijnft_counters(l->nft, &c) < 0)
+	if (!l->installed || ijrs_counters(l->rs, &c) < 0)
 		return;
 	for (i = 0; i < __IJNFT_CTR_MAX && n < sizeof(line); i++)
 		n += (size_t)snprintf(line + n, sizeof(line) - n,
@@ -497,7 +518,22 @@ static void reclaim(struct live *l)
 	l->n_retired = keep;
 }
 
-static void reload(struct live *l)
+/* WHY for the control client, and the log. */
+static void __attribute__((format(printf, 3, 4)))
+refuse(char *why, size_t len, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	log_warnx("reload refused: %s", buf);
+	if (why)
+		snprintf(why, len, "%s", buf);
+}
+
+int live_reload(struct live *l, struct jbuf *msgs, char *why, size_t why_len)
 {
 	struct live_gen *old = atomic_load(&l->sh.current), *g;
 	struct ijnft_config cfg = l->cfg;
@@ -507,21 +543,21 @@ static void reload(struct live *l)
 	log_info("reload: checking %s", l->o->config);
 	reclaim(l);
 	if (l->n_retired == MAX_RETIRED) {
-		log_warnx("reload refused: workers still use %u older "
-			  "policies", l->n_retired);
-		return;
+		refuse(why, why_len, "workers still use %u older policies",
+		       l->n_retired);
+		return -EBUSY;
 	}
-	g = gen_load(l, &hash);
+	g = gen_load(l, &hash, msgs);
 	if (!g) {
-		log_warnx("reload refused: %s has errors; generation %u stays",
-			  l->o->config, old->generation);
-		return;
+		refuse(why, why_len, "%s has errors; generation %u stays",
+		       l->o->config, old->generation);
+		return -EINVAL;
 	}
 	if (hash == l->policy_hash) {
 		log_info("reload: %s is unchanged (generation %u)",
 			 l->o->config, old->generation);
 		gen_free(g);
-		return;
+		return 1;
 	}
 	/* A different file must get a different generation, or its old
 	 * verdicts would pass for new ones. */
@@ -534,15 +570,13 @@ static void reload(struct live *l)
 			  "(still %u)", l->sh.pipeline.inspect_packets);
 	cfg.generation = g->generation;
 	trusted_of(l, g->policy, &cfg);
-	rc = ijnft_set_generation(l->nft, &cfg);
+	rc = ijrs_set_generation(l->rs, &cfg);
 	if (rc < 0) {
-		errno = -rc;
-		log_warn("reload refused: the kernel did not take "
-			 "generation %u (%s)", g->generation,
-			 ijnft_error_what(l->nft) ? ijnft_error_what(l->nft)
-						   : "socket");
+		refuse(why, why_len, "the kernel did not take generation %u (%s: %s)",
+		       g->generation, ijrs_error_what(l->rs) ?
+		       ijrs_error_what(l->rs) : "socket", strerror(-rc));
 		gen_free(g);
-		return;
+		return rc;
 	}
 	l->cfg = cfg;
 	l->policy_hash = hash;
@@ -555,6 +589,7 @@ static void reload(struct live *l)
 	log_info("reload: generation %u from %s (%zu devices); flows are "
 		 "judged again at their next packet", g->generation,
 		 l->o->config, policy_device_count(g->policy));
+	return 0;
 }
 
 /* --- start and stop ------------------------------------------------------ */
@@ -573,7 +608,7 @@ static int open_out(const char *path, const char *what)
 	return fd < 0 ? -2 : fd;
 }
 
-static uint64_t wall_us(void)
+uint64_t live_wall_us(void)
 {
 	struct timespec ts;
 
@@ -581,27 +616,69 @@ static uint64_t wall_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
-/* A byte limit's `over: block` (from the main thread, which owns l->nft):
- * the device quarantined until its window ends. */
+/* MAC into the kernel's quarantine set for TIMEOUT_MS (0: until removed),
+ * logged with WHO and WHY.  From the main thread, which owns l->rs. */
+static int quarantine_mac(struct live *l, const char *who, const uint8_t mac[6],
+			  uint32_t timeout_ms, const char *why)
+{
+	int rc;
+
+	if (!l->rs)
+		return -ENOTCONN;
+	rc = ijrs_quarantine_add(l->rs, mac, timeout_ms);
+	if (rc < 0) {
+		errno = -rc;
+		log_warn("%s: cannot quarantine %s", why, who);
+		return rc;
+	}
+	if (timeout_ms)
+		log_info("%s: %s quarantined (%02x:%02x:%02x:%02x:%02x:%02x) for %u s",
+			 why, who, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5],
+			 timeout_ms / 1000);
+	else
+		log_info("%s: %s quarantined (%02x:%02x:%02x:%02x:%02x:%02x) until "
+			 "released", why, who, mac[0], mac[1], mac[2], mac[3], mac[4],
+			 mac[5]);
+	return 0;
+}
+
+/* A byte limit's `over: block`: the device quarantined until its window
+ * ends.  The watcher, which asks, is locked and records it itself. */
 static bool live_block(void *ctx, const char *device, const uint8_t mac[6],
 		       uint64_t until_ms)
 {
 	struct live *l = ctx;
-	uint64_t now = wall_us() / 1000;
+	uint64_t now = live_wall_us() / 1000;
+
+	if (until_ms <= now || until_ms - now > UINT32_MAX)
+		return false;
+	return quarantine_mac(l, device, mac, (uint32_t)(until_ms - now),
+			      "over its byte limit") == 0;
+}
+
+int live_quarantine(struct live *l, const struct policy_device *d,
+		    const uint8_t mac[6], uint32_t timeout_ms, const char *why)
+{
+	int rc = quarantine_mac(l, policy_device_name(d), mac, timeout_ms, why);
+
+	if (rc == 0)
+		watch_quarantine(l->sh.watch, live_wall_us(), d, mac, timeout_ms, why);
+	return rc;
+}
+
+int live_release(struct live *l, const uint8_t mac[6], const char *why)
+{
 	int rc;
 
-	if (!l->nft || until_ms <= now || until_ms - now > UINT32_MAX)
-		return false;
-	rc = ijnft_quarantine_add(l->nft, mac, (uint32_t)(until_ms - now));
-	if (rc < 0) {
-		errno = -rc;
-		log_warn("%s over its limit: cannot quarantine it", device);
-		return false;
-	}
-	log_info("%s over its byte limit: quarantined (%02x:%02x:%02x:%02x:%02x:%02x) "
-		 "for %" PRIu64 " s", device, mac[0], mac[1], mac[2], mac[3],
-		 mac[4], mac[5], (until_ms - now) / 1000);
-	return true;
+	if (!l->rs)
+		return -ENOTCONN;
+	rc = ijrs_quarantine_del(l->rs, mac);
+	if (rc < 0)
+		return rc;
+	log_info("%s: %02x:%02x:%02x:%02x:%02x:%02x released from quarantine",
+		 why, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+	watch_release(l->sh.watch, live_wall_us(), mac, why);
+	return 0;
 }
 
 static void emit_alert(void *ctx, struct alert *a)
@@ -634,11 +711,19 @@ static int setup_watch(struct live *l, const struct live_gen *g)
 		log_warn("cannot open the alert log %s", sc.path ? sc.path : "");
 		return rc ? rc : -EIO;
 	}
+	l->recent_alerts = ring_new(RECENT_ALERTS, true);
+	l->sh.recent_flows = ring_new(RECENT_FLOWS, false);
+	if (!l->recent_alerts || !l->sh.recent_flows) {
+		log_warn("cannot keep recent alerts and flows");
+		return -ENOMEM;
+	}
+	alert_sink_set_recent(l->sh.out.alerts, l->recent_alerts);
 	l->sh.watch = watch_new(&o->watch, g->policy, emit_alert, l);
 	if (l->sh.watch)
 		watch_set_block(l->sh.watch, live_block, l);
 	l->sh.acct = ctacct_new(ACCT_FLOWS);
-	if (!l->sh.watch || !l->sh.acct) {
+	l->sh.learn = learn_new();
+	if (!l->sh.watch || !l->sh.acct || !l->sh.learn) {
 		log_warn("cannot start the watcher");
 		return -ENOMEM;
 	}
@@ -651,7 +736,7 @@ static int setup_watch(struct live *l, const struct live_gen *g)
 		if (mkdir(aside, 0750) < 0 && errno != EEXIST)
 			log_warn("state directory %s", aside);
 	}
-	rc = watch_load(l->sh.watch, o->state_path, wall_us() / 1000, why, sizeof(why));
+	rc = watch_load(l->sh.watch, o->state_path, live_wall_us() / 1000, why, sizeof(why));
 	if (rc == -EBADMSG) {
 		int r = statefile_set_aside(o->state_path, aside, sizeof(aside));
 
@@ -666,16 +751,16 @@ static int setup_watch(struct live *l, const struct live_gen *g)
 	} else if (rc == 0) {
 		log_info("state: %s loaded", o->state_path);
 	}
-	l->next_state_ms = wall_us() / 1000 + STATE_INTERVAL_MS;
+	l->next_state_ms = live_wall_us() / 1000 + STATE_INTERVAL_MS;
 	return 0;
 }
 
 static int setup(struct live *l, int ready_fd)
 {
 	const struct live_opts *o = l->o;
-	enum ijnft_queue_kind kind;
 	struct live_gen *g;
 	const char *why;
+	char rs_why[1024];
 	unsigned i;
 	long ncpu;
 	int rc;
@@ -693,7 +778,7 @@ static int setup(struct live *l, int ready_fd)
 			  o->queue_first + l->n_workers - 1);
 		return -EINVAL;
 	}
-	g = gen_load(l, &l->policy_hash);
+	g = gen_load(l, &l->policy_hash, NULL);
 	if (!g)
 		return -EINVAL;
 	atomic_store(&l->sh.current, g);
@@ -709,6 +794,23 @@ static int setup(struct live *l, int ready_fd)
 		return -EIO;
 	if ((rc = setup_watch(l, g)) < 0)
 		return rc;
+	/* Before the kernel is touched: a second daemon started by mistake
+	 * finds the first one's socket and stops here.  Requests are served
+	 * once the main loop runs. */
+	if (o->control_path && *o->control_path) {
+		struct ctl_server_config cc = {
+			.path = o->control_path,
+			.group = o->control_group,
+		};
+		const char *what;
+
+		l->ctl = ctl_server_new(&cc, livectl_handle, l, &rc, &what);
+		if (!l->ctl) {
+			errno = -rc;
+			log_warn("control socket %s: %s", o->control_path, what);
+			return rc;
+		}
+	}
 
 	memset(&l->cfg, 0, sizeof(l->cfg));
 	l->cfg.mode = o->mode;
@@ -729,19 +831,16 @@ static int setup(struct live *l, int ready_fd)
 	    (rc = setup_bridge(o->ifnames[0])) < 0)
 		return rc;
 
-	if ((rc = ijnft_open(&l->nft)) < 0) {
+	if ((rc = ijrs_open(&l->rs, o->backend, rs_why, sizeof(rs_why))) < 0 ||
+	    (rc = ijrs_probe(l->rs)) < 0) {
 		errno = -rc;
-		log_warn("cannot open netlink to nftables");
+		log_warnx("--backend %s: no usable ruleset backend: %s",
+			  ijrs_backend_name(o->backend), l->rs && ijrs_error_what(l->rs)
+			  ? ijrs_error_what(l->rs) : rs_why[0] ? rs_why : strerror(-rc));
 		return rc;
 	}
-	if ((rc = ijnft_probe_queue(l->nft, &kind)) < 0) {
-		errno = -rc;
-		log_warn("this kernel can neither queue with nft nor with the "
-			 "xt NFQUEUE target");
-		return rc;
-	}
-	l->cfg.queue_kind = kind;
-	log_info("queueing with the %s", queue_kind_name[kind]);
+	l->sh.rs = l->rs;
+	log_info("enforcing with %s", ijrs_describe(l->rs));
 
 	/* Bind every queue before the ruleset sends packets to them. */
 	for (i = 0; i < l->n_workers; i++) {
@@ -759,11 +858,10 @@ static int setup(struct live *l, int ready_fd)
 	 * sees has packet counts (the budget rule needs them).  If conntrack
 	 * is not loaded yet, installing the ruleset loads it. */
 	(void)write_sysctl(acct_knob, "1");
-	if ((rc = ijnft_install(l->nft, &l->cfg)) < 0) {
+	if ((rc = ijrs_install(l->rs, &l->cfg)) < 0) {
 		errno = -rc;
-		log_warn("cannot install table inet %s (%s)", IJNFT_TABLE,
-			 ijnft_error_what(l->nft) ? ijnft_error_what(l->nft)
-						   : "socket");
+		log_warn("cannot install the %s (%s)", ijrs_ruleset_name(l->rs),
+			 ijrs_error_what(l->rs) ? ijrs_error_what(l->rs) : "socket");
 		return rc;
 	}
 	l->installed = true;
@@ -788,6 +886,7 @@ static int setup(struct live *l, int ready_fd)
 		}
 		l->pid_written = true;
 	}
+	l->started_ms = live_wall_us() / 1000;
 	log_info("ready: %s %s, %u worker%s on queue%s %u-%u, inspect %u "
 		 "packets (kernel budget %u), generation %u, %s, policy %s "
 		 "(%zu devices)",
@@ -812,7 +911,7 @@ static void save_state(struct live *l)
 
 	if (!l->o->state_path || !*l->o->state_path)
 		return;
-	rc = watch_save(l->sh.watch, l->o->state_path, wall_us() / 1000);
+	rc = watch_save(l->sh.watch, l->o->state_path, live_wall_us() / 1000);
 	if (rc < 0) {
 		errno = -rc;
 		log_warn("cannot write the state file %s", l->o->state_path);
@@ -826,7 +925,7 @@ static void credit(void *ctx, uint32_t slot, uint64_t up_bytes, uint64_t up_pack
 
 	(void)up_packets;
 	(void)down_packets;
-	watch_credit(l->sh.watch, slot, wall_us(), up_bytes, down_bytes);
+	watch_credit(l->sh.watch, slot, live_wall_us(), up_bytes, down_bytes);
 }
 
 /* What the kernel forwarded for decided flows since the last read, from
@@ -846,7 +945,7 @@ static void read_accounting(struct live *l)
 		return;
 	}
 	memset(&st, 0, sizeof(st));
-	rc = ctacct_poll(l->sh.acct, f, wall_us() / 1000, credit, l, &st);
+	rc = ctacct_poll(l->sh.acct, f, live_wall_us() / 1000, credit, l, &st);
 	fclose(f);
 	if ((rc < 0 || st.acct_off) && !l->acct_warned) {
 		log_warnx("%s: %s", CONNTRACK_PROC, rc < 0 ? strerror(-rc)
@@ -858,8 +957,14 @@ static void read_accounting(struct live *l)
 /* Once a second: the watcher's clock, and what is due. */
 static void every_second(struct live *l)
 {
-	uint64_t now = wall_us(), ms = now / 1000;
+	uint64_t now = live_wall_us(), ms = now / 1000;
+	int rc;
 
+	if (l->installed && (rc = ijrs_expire(l->rs)) < 0) {
+		errno = -rc;
+		log_warn("cannot release quarantines that are due (%s)",
+			 ijrs_error_what(l->rs) ? ijrs_error_what(l->rs) : "?");
+	}
 	if (ms >= l->next_acct_ms) {
 		read_accounting(l);
 		l->next_acct_ms = ms + ACCT_INTERVAL_MS;
@@ -907,14 +1012,15 @@ static void teardown(struct live *l)
 	if (l->installed) {
 		log_counters(l);
 		if (l->o->keep_table) {
-			log_info("table inet %s kept (%s)", IJNFT_TABLE,
+			log_info("%s kept (%s)", ijrs_ruleset_name(l->rs),
 				 l->o->fail_closed ? "fail-closed: new flows "
 						     "are dropped until restart"
 						   : "decided flows keep their "
 						     "verdicts, new ones pass");
-		} else if ((rc = ijnft_remove(l->nft)) < 0) {
+		} else if ((rc = ijrs_remove(l->rs)) < 0) {
 			errno = -rc;
-			log_warn("cannot remove table inet %s", IJNFT_TABLE);
+			log_warn("cannot remove the %s (%s)", ijrs_ruleset_name(l->rs),
+				 ijrs_error_what(l->rs) ? ijrs_error_what(l->rs) : "socket");
 		}
 	}
 	atomic_store_explicit(&l->sh.stop, true, memory_order_release);
@@ -931,13 +1037,17 @@ static void teardown(struct live *l)
 	if (l->sh.watch && l->installed)
 		save_state(l);
 	log_watch(l);
+	ctl_server_free(l->ctl);
+	learn_free(l->sh.learn);
 	watch_free(l->sh.watch);
 	ctacct_free(l->sh.acct);
 	alert_sink_free(l->sh.out.alerts);
+	ring_free(l->recent_alerts);
+	ring_free(l->sh.recent_flows);
 	for (i = 0; i < l->n_retired; i++)
 		gen_free(l->retired[i]);
 	gen_free(atomic_load(&l->sh.current));
-	ijnft_close(l->nft);
+	ijrs_close(l->rs);
 	if (l->pid_written)
 		unlink(l->o->pid_file);
 	if (l->sh.out.flows_fd >= 0)
@@ -980,14 +1090,116 @@ static void quiet_stdio(void)
 		close(null);
 }
 
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* A signal, read from the signalfd; true: stop. */
+static bool on_signal(struct live *l, int sig)
+{
+	int rc;
+
+	if (sig == SIGTERM || sig == SIGINT) {
+		log_info("%s: stopping", strsignal(sig));
+		return true;
+	}
+	if (sig == SIGHUP || sig == SIGUSR1) {
+		rc = alert_sink_reopen(l->sh.out.alerts);
+		if (rc < 0) {
+			errno = -rc;
+			log_warn("cannot reopen the alert log; still writing "
+				 "to the old one");
+		}
+	}
+	if (sig == SIGHUP)
+		(void)live_reload(l, NULL, NULL, 0);
+	if (sig == SIGUSR1) {
+		log_counters(l);
+		log_devices(atomic_load(&l->sh.current));
+		log_watch(l);
+	}
+	return false;
+}
+
+/* Once a second; true: a worker died, stop. */
+static bool on_tick(struct live *l)
+{
+	unsigned i;
+
+	every_second(l);
+	reclaim(l);
+	if (l->ctl)
+		ctl_server_tick(l->ctl);
+	for (i = 0; i < l->n_workers; i++)
+		if (l->w[i] && worker_error(l->w[i])) {
+			log_warnx("worker %u failed: stopping", i);
+			return true;
+		}
+	return false;
+}
+
+/*
+ * The main thread's loop: signals (a signalfd), the control socket and its
+ * clients, new alerts for clients that follow them, and a tick once a
+ * second.  Everything it does is short; the packet path is the workers'.
+ */
+static int main_loop(struct live *l, const sigset_t *sigs)
+{
+	struct pollfd pfd[2 + 1 + 16 + 1];
+	struct signalfd_siginfo si;
+	uint64_t next_tick = mono_ms() + 1000, now;
+	size_t nctl;
+	int sfd, timeout, status = 0;
+
+	sfd = signalfd(-1, sigs, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (sfd < 0) {
+		log_warn("signalfd");
+		return 1;
+	}
+	for (;;) {
+		pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+		pfd[1] = (struct pollfd){ .fd = ring_fd(l->recent_alerts), .events = POLLIN };
+		nctl = l->ctl ? ctl_server_pollfds(l->ctl, pfd + 2,
+						   sizeof(pfd) / sizeof(pfd[0]) - 2) : 0;
+		now = mono_ms();
+		timeout = next_tick > now ? (int)(next_tick - now) : 0;
+		if (poll(pfd, 2 + nctl, timeout) < 0 && errno != EINTR) {
+			log_warn("poll");
+			status = 1;
+			break;
+		}
+		if ((pfd[0].revents & POLLIN) &&
+		    read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si) &&
+		    on_signal(l, (int)si.ssi_signo))
+			break;
+		if (pfd[1].revents & POLLIN) {
+			ring_fd_clear(l->recent_alerts);
+			if (l->ctl)
+				ctl_server_feed(l->ctl);
+		}
+		if (l->ctl)
+			ctl_server_handle(l->ctl, pfd + 2, nctl);
+		if (mono_ms() >= next_tick) {
+			next_tick = mono_ms() + 1000;
+			if (on_tick(l)) {
+				status = 1;
+				break;
+			}
+		}
+	}
+	close(sfd);
+	return status;
+}
+
 int live_run(const struct live_opts *o)
 {
 	struct live l;
 	sigset_t sigs;
-	siginfo_t si;
-	struct timespec tick = { 1, 0 };
-	int ready_fd = -1, rc, sig, status = 0;
-	unsigned i;
+	int ready_fd = -1, rc, status;
 
 	memset(&l, 0, sizeof(l));
 	l.o = o;
@@ -1013,38 +1225,7 @@ int live_run(const struct live_opts *o)
 		log_init(false, false, "iotjaild");
 		quiet_stdio();
 	}
-	for (;;) {
-		sig = sigtimedwait(&sigs, &si, &tick);
-		if (sig == SIGTERM || sig == SIGINT) {
-			log_info("%s: stopping", strsignal(sig));
-			break;
-		}
-		if (sig == SIGHUP || sig == SIGUSR1) {
-			rc = alert_sink_reopen(l.sh.out.alerts);
-			if (rc < 0) {
-				errno = -rc;
-				log_warn("cannot reopen the alert log; still writing "
-					 "to the old one");
-			}
-		}
-		if (sig == SIGHUP)
-			reload(&l);
-		if (sig == SIGUSR1) {
-			log_counters(&l);
-			log_devices(atomic_load(&l.sh.current));
-			log_watch(&l);
-		}
-		every_second(&l);
-		reclaim(&l);
-		for (i = 0; i < l.n_workers; i++)
-			if (l.w[i] && worker_error(l.w[i]))
-				break;
-		if (i < l.n_workers) {
-			log_warnx("worker %u failed: stopping", i);
-			status = 1;
-			break;
-		}
-	}
+	status = main_loop(&l, &sigs);
 	teardown(&l);
 	return status;
 }

@@ -4,7 +4,8 @@
  *   iotjaild -c POLICY --router --lan IF...  router mode
  *
  * Start-up: check the policy, set the sysctls the ruleset needs, bind one
- * queue per worker, install `inet iotjail` in one batch, start the workers,
+ * queue per worker, install the ruleset (nft's `inet iotjail` in one batch,
+ * or legacy iptables chains: --backend), start the workers,
  * write the pid file.  SIGHUP reloads the policy (a bad one is refused and
  * the running one kept), SIGTERM/SIGINT exit cleanly (the table is removed
  * unless keep_table), SIGUSR1 logs the counters; SIGHUP and SIGUSR1 reopen
@@ -22,6 +23,7 @@
 #include "daemon/pipeline.h"
 #include "daemon/watch.h"
 #include "nftables/nft.h"
+#include "nftables/ruleset.h"
 
 struct live_opts {
 	const char *config;		/* policy file */
@@ -35,6 +37,7 @@ struct live_opts {
 	bool fail_closed;
 	bool classify_all;		/* no early decisions (policy) */
 	bool keep_table;		/* leave the ruleset on exit */
+	enum ijrs_backend backend;	/* nft, iptables, or auto (probe) */
 	bool foreground;		/* else detach, log to syslog */
 	bool text;			/* human lines on stdout */
 	uint32_t quarantine_timeout_ms;	/* 0: until removed */
@@ -43,6 +46,8 @@ struct live_opts {
 	uint64_t alerts_max_bytes;	/* rotate beyond; 0: no cap */
 	const char *flows_path;
 	const char *state_path;		/* NULL or "": no state file */
+	const char *control_path;	/* NULL or "": no control socket */
+	const char *control_group;	/* NULL: root only (0600) */
 	struct watch_config watch;
 };
 

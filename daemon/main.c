@@ -2,6 +2,7 @@
  *
  *   iotjaild -c POLICY --bridge BR | --router --lan IF...   (the daemon)
  *   iotjaild --replay CAPTURE... [-c POLICY] [--flows FILE] [--alerts FILE]
+ *   iotjaild --replay CAPTURE... [-c POLICY] --learn --export FILE
  *   iotjaild -t -c POLICY
  */
 #include <errno.h>
@@ -13,7 +14,9 @@
 #include <strings.h>
 
 #include "daemon/classify.h"
+#include "daemon/control.h"
 #include "daemon/judge.h"
+#include "daemon/learn.h"
 #include "daemon/live.h"
 #include "daemon/log.h"
 #include "daemon/replay.h"
@@ -25,12 +28,14 @@ static void usage(FILE *out)
 "usage: iotjaild -c POLICY (--bridge BR | --router --lan IF [--lan IF]...)\n"
 "                [-f] [-d] [-q] [--alerts FILE] [--flows FILE] [--pid-file F]\n"
 "                [--workers N] [--queue N] [--fail-closed] [--keep-table]\n"
-"                [--classify-all]\n"
+"                [--classify-all] [--backend auto|nft|iptables]\n"
 "                [--quarantine-timeout S] [--inspect N] [--max-flows N]\n"
 "                [--alert-risks LIST] [--alerts-max-size MB] [--state FILE]\n"
+"                [--control SOCKET] [--control-group GROUP]\n"
 "       iotjaild --replay CAPTURE... [-c POLICY] [--flows FILE] [--alerts FILE]\n"
 "                [--inspect N] [--max-flows N] [--alert-risks LIST]\n"
 "                [--quarantine-timeout S] [-q]\n"
+"       iotjaild --replay CAPTURE... [-c POLICY] --learn --export FILE [...]\n"
 "       iotjaild -t -c POLICY\n"
 "       iotjaild -V | -h\n"
 "\n"
@@ -45,7 +50,11 @@ static void usage(FILE *out)
 "  --queue N         first NFQUEUE number (default 0)\n"
 "  --fail-closed     while the daemon is not running, undecided traffic of\n"
 "                    the LAN is dropped (default: it passes)\n"
-"  --keep-table      leave the nftables table in place on exit\n"
+"  --keep-table      leave the ruleset (nftables table or iptables chains)\n"
+"                    in place on exit\n"
+"  --backend B       how verdicts are kept in the kernel: nft, iptables\n"
+"                    (legacy x_tables, for kernels without nf_tables), or\n"
+"                    auto (default: nft if this kernel can, else iptables)\n"
 "  --classify-all    inspect every flow up to the budget, also when the\n"
 "                    policy's verdict does not depend on what it is\n"
 "  --quarantine-timeout S  seconds a quarantine lasts (default 0: until\n"
@@ -54,6 +63,10 @@ static void usage(FILE *out)
 "  -t, --test        check the policy and exit (0 OK, 1 errors)\n"
 "  --flows F         write one JSON object per flow to F ('-' = stdout)\n"
 "  --alerts F        write alerts as JSON lines to F ('-' = stdout)\n"
+"  --learn           replay: every device in learn mode (without -c, every\n"
+"                    LAN endpoint is an undeclared machine); needs --export\n"
+"  --export F        replay --learn: write the learnt policy to F ('-' =\n"
+"                    stdout) after the last capture (docs/learn.md)\n"
 "  --inspect N       packets per flow handed to nDPI at most (1-255,\n"
 "                    default: the policy's inspect_packets, else 8)\n"
 "  --max-flows N     flow table capacity (per worker; default 65536)\n"
@@ -62,6 +75,10 @@ static void usage(FILE *out)
 "  --alerts-max-size MB  move the alert log to FILE.1 beyond this size\n"
 "  --state F         learnt behaviour and baselines across restarts\n"
 "                    (default /var/lib/iotjail/state; '' for none)\n"
+"  --control SOCKET  control socket for iotjailctl (default\n"
+"                    " CTL_DEFAULT_PATH "; '' for none)\n"
+"  --control-group G the socket's group may use it too (mode 0660;\n"
+"                    default: root only, 0600)\n"
 "  -q, --quiet       no per-flow lines on stdout\n"
 "  -V, --version     print the version\n");
 }
@@ -118,6 +135,7 @@ enum {
 	OPT_BRIDGE, OPT_ROUTER, OPT_LAN, OPT_PID_FILE, OPT_WORKERS, OPT_QUEUE,
 	OPT_FAIL_CLOSED, OPT_KEEP_TABLE, OPT_QUARANTINE_TIMEOUT,
 	OPT_CLASSIFY_ALL, OPT_ALERT_RISKS, OPT_ALERTS_MAX, OPT_STATE,
+	OPT_BACKEND, OPT_LEARN, OPT_EXPORT, OPT_CONTROL, OPT_CONTROL_GROUP,
 };
 
 /*
@@ -231,12 +249,17 @@ int main(int argc, char **argv)
 		{ "queue", required_argument, NULL, OPT_QUEUE },
 		{ "fail-closed", no_argument, NULL, OPT_FAIL_CLOSED },
 		{ "keep-table", no_argument, NULL, OPT_KEEP_TABLE },
+		{ "backend", required_argument, NULL, OPT_BACKEND },
 		{ "classify-all", no_argument, NULL, OPT_CLASSIFY_ALL },
 		{ "quarantine-timeout", required_argument, NULL,
 		  OPT_QUARANTINE_TIMEOUT },
 		{ "alert-risks", required_argument, NULL, OPT_ALERT_RISKS },
 		{ "alerts-max-size", required_argument, NULL, OPT_ALERTS_MAX },
 		{ "state", required_argument, NULL, OPT_STATE },
+		{ "learn", no_argument, NULL, OPT_LEARN },
+		{ "export", required_argument, NULL, OPT_EXPORT },
+		{ "control", required_argument, NULL, OPT_CONTROL },
+		{ "control-group", required_argument, NULL, OPT_CONTROL_GROUP },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -245,7 +268,9 @@ int main(int argc, char **argv)
 	struct live_opts lo;
 	bool bridge = false, router = false, debug = false;
 	const char *flows_path = NULL, *alerts_path = NULL, *config = NULL;
+	const char *export_path = NULL;
 	bool replay = false, test = false, quiet = false, inspect_set = false;
+	bool learn = false;
 	const char *risks = "default";
 	struct policy *policy = NULL;
 	unsigned long v;
@@ -257,6 +282,7 @@ int main(int argc, char **argv)
 	memset(&lo, 0, sizeof(lo));
 	lo.pid_file = "/run/iotjaild.pid";
 	lo.state_path = "/var/lib/iotjail/state";
+	lo.control_path = CTL_DEFAULT_PATH;
 	log_init(true, false, "iotjaild");
 	while ((ch = getopt_long(argc, argv, "c:tqfdVh", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -283,6 +309,13 @@ int main(int argc, char **argv)
 		case OPT_PID_FILE: lo.pid_file = optarg; break;
 		case OPT_FAIL_CLOSED: lo.fail_closed = true; break;
 		case OPT_KEEP_TABLE: lo.keep_table = true; break;
+		case OPT_BACKEND:
+			if (ijrs_backend_parse(optarg, &lo.backend) < 0) {
+				fprintf(stderr, "iotjaild: --backend: '%s' is not "
+					"auto, nft or iptables\n", optarg);
+				return 2;
+			}
+			break;
 		case OPT_CLASSIFY_ALL: lo.classify_all = true; break;
 		case OPT_WORKERS:
 			if (parse_uint("--workers", optarg, 1, 16, &v) < 0)
@@ -308,12 +341,16 @@ int main(int argc, char **argv)
 			lo.alerts_max_bytes = (uint64_t)v << 20;
 			break;
 		case OPT_STATE: lo.state_path = optarg; break;
+		case OPT_CONTROL: lo.control_path = optarg; break;
+		case OPT_CONTROL_GROUP: lo.control_group = optarg; break;
 		case OPT_REPLAY: replay = true; break;
 		case 'c': config = optarg; break;
 		case 't': test = true; break;
 		case 'q': quiet = true; break;
 		case OPT_FLOWS: flows_path = optarg; break;
 		case OPT_ALERTS: alerts_path = optarg; break;
+		case OPT_LEARN: learn = true; break;
+		case OPT_EXPORT: export_path = optarg; break;
 		case OPT_INSPECT:
 			if (parse_uint("--inspect", optarg, 1, 255, &v) < 0)
 				return 2;
@@ -351,6 +388,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "configuration OK\n");
 		return 0;
 	}
+	if (!replay && (learn || export_path)) {
+		fprintf(stderr, "iotjaild: --learn and --export are for --replay "
+			"(the daemon learns with iotjailctl learn start)\n");
+		return 2;
+	}
 	if (!replay) {
 		if (!config) {
 			fprintf(stderr, "iotjaild: the daemon needs -c POLICY\n");
@@ -382,6 +424,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "iotjaild: --replay needs at least one capture\n");
 		return 2;
 	}
+	if (learn != (export_path != NULL)) {
+		fprintf(stderr, "iotjaild: --learn and --export FILE go together: "
+			"learn from the captures, write the policy to FILE\n");
+		return 2;
+	}
 	if (config) {
 		policy = load_policy(config);
 		if (!policy)
@@ -393,17 +440,40 @@ int main(int argc, char **argv)
 			ro.pipeline.inspect_packets =
 				policy_inspect_packets(policy);
 	}
+	if (learn) {
+		/* every device learns; without -c, every LAN endpoint is an
+		 * undeclared machine */
+		if (!policy && !(policy = replay_empty_policy())) {
+			fprintf(stderr, "iotjaild: --learn: %s\n", strerror(errno));
+			return 1;
+		}
+		policy_set_learn(policy, NULL);
+		ro.policy = policy;
+		if (!(ro.learn = learn_new())) {
+			fprintf(stderr, "iotjaild: --learn: %s\n", strerror(errno));
+			return 1;
+		}
+		if (!(ro.export = open_out(export_path, "export")))
+			return 1;
+	}
 	ro.summary = stderr;
 	if (flows_path && !(ro.flows_json = open_out(flows_path, "flows")))
 		return 1;
 	if (alerts_path && !(ro.alerts = open_out(alerts_path, "alerts")))
 		return 1;
-	if (!quiet && ro.flows_json != stdout && ro.alerts != stdout) {
+	if (!quiet && ro.flows_json != stdout && ro.alerts != stdout &&
+	    ro.export != stdout) {
 		ro.flows_text = stdout;
 		ro.alerts_text = stdout;
 	}
 	rc = replay_run(&ro, argv + optind, argc - optind);
+	learn_free(ro.learn);
 	policy_free(policy);
+	if (ro.export && ro.export != stdout && fclose(ro.export)) {
+		fprintf(stderr, "iotjaild: writing %s: %s\n", export_path,
+			strerror(errno));
+		rc = 1;
+	}
 	if (ro.flows_json && ro.flows_json != stdout && fclose(ro.flows_json)) {
 		fprintf(stderr, "iotjaild: writing %s: %s\n", flows_path,
 			strerror(errno));

@@ -12,6 +12,7 @@
 #include "daemon/flowlog.h"
 #include "daemon/json.h"
 #include "daemon/judge.h"
+#include "daemon/learn.h"
 #include "daemon/packet.h"
 #include "daemon/pipeline.h"
 #include "daemon/replay.h"
@@ -130,6 +131,8 @@ static void on_decided(void *ctx, struct pipeline *pl, struct flow *f)
 	wf.ifnames[0] = ifn[0];
 	wf.ifnames[1] = ifn[1];
 	f->slot = (uint16_t)watch_flow_decided(r->watch, &wf, &early);
+	if (r->o->learn)
+		learn_flow(r->o->learn, &wf);
 	if (early && v.action < POLICY_DENY) {
 		/* a report too soon, which its rule drops */
 		r->verdicts[v.action]--;
@@ -358,6 +361,19 @@ int replay_run(const struct replay_opts *o, char *const *files, int n_files)
 	if (ps.nomem)
 		fprintf(o->summary, "replay: %" PRIu64 " flows decided as "
 			"unknown: no memory for nDPI state\n", ps.nomem);
+	if (o->learn && o->export) {
+		/* after the flush of the last capture: every flow is decided */
+		int rc = learn_export(o->learn, o->policy, r.watch, NULL, o->export);
+
+		if (rc < 0) {
+			fprintf(o->summary, "replay: cannot write the learnt policy: %s\n",
+				strerror(-rc));
+			r.status = 1;
+		} else {
+			fprintf(o->summary, "learn: %zu devices learnt, policy written\n",
+				learn_device_count(o->learn));
+		}
+	}
 	pipeline_free(pl);
 	watch_free(r.watch);
 	alert_sink_free(r.sink);
@@ -369,4 +385,11 @@ int replay_run(const struct replay_opts *o, char *const *files, int n_files)
 	jbuf_free(&r.j);
 	free(r.iobuf);
 	return r.status;
+}
+
+struct policy *replay_empty_policy(void)
+{
+	static const char empty[] = "version: 1\n";
+
+	return policy_load_buffer("(no policy)", empty, sizeof(empty) - 1, NULL, NULL);
 }

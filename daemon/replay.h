@@ -12,6 +12,7 @@
 #include "daemon/pipeline.h"
 #include "daemon/watch.h"
 
+struct learn;
 struct policy;
 
 struct replay_opts {
@@ -25,6 +26,11 @@ struct replay_opts {
 	FILE *alerts;		/* JSON lines, or NULL */
 	FILE *alerts_text;	/* one human line per alert, or NULL */
 	FILE *summary;		/* summary and progress lines (stderr) */
+	/* Learn mode (--learn): every decided flow goes to LEARN too, and
+	 * after the last capture the learnt policy is written to EXPORT
+	 * (both or neither).  The policy's devices are in learn mode. */
+	struct learn *learn;
+	FILE *export;
 };
 
 /* Replays every capture in FILES in order; each capture's flows are flushed
@@ -32,5 +38,10 @@ struct replay_opts {
  * completely (each failure is reported on the summary stream; the readable
  * part of a damaged capture is still processed). */
 int replay_run(const struct replay_opts *o, char *const *files, int n_files);
+
+/* The policy of `--replay --learn` without -c: no device, no `lan` (the
+ * default LAN prefixes), so every LAN endpoint is the unknown device.
+ * NULL with errno. */
+struct policy *replay_empty_policy(void);
 
 #endif

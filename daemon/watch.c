@@ -15,6 +15,7 @@
 #include "daemon/detect.h"
 #include "daemon/flow.h"
 #include "daemon/flowlog.h"
+#include "daemon/names.h"
 #include "daemon/statefile.h"
 #include "daemon/watch.h"
 
@@ -533,14 +534,7 @@ static bool learning(const struct watch *w, const struct dev_state *d,
 /* Does protocol ID carry names it looks up rather than the server's? */
 static bool names_lookup(const struct classifier *c, uint16_t id)
 {
-	static const char *const lookups[] = { "DNS", "MDNS", "LLMNR", "NetBIOS" };
-	const char *p = id ? classifier_id_name(c, id) : NULL;
-	size_t i;
-
-	for (i = 0; p && i < sizeof(lookups) / sizeof(lookups[0]); i++)
-		if (!strcasecmp(p, lookups[i]))
-			return true;
-	return false;
+	return id && names_lookup_proto(classifier_id_name(c, id));
 }
 
 /* The endpoint a device talks to, as it is worth remembering: the base
@@ -554,23 +548,7 @@ static void endpoint_of(const struct flow *f, const struct classifier *c,
 
 	if (f->host && *f->host && !names_lookup(c, f->master) &&
 	    !names_lookup(c, f->app)) {
-		const char *h = f->host, *e = h + strlen(h), *p = e;
-		int dots = 0, want = 2;
-		const char *last = NULL, *second = NULL;
-
-		for (p = e; p > h; p--)
-			if (p[-1] == '.') {
-				if (!last)
-					last = p;
-				else if (!second)
-					second = p;
-			}
-		if (last && second && e - last == 2 && last - second - 1 <= 3)
-			want = 3;
-		for (p = e; p > h; p--)
-			if (p[-1] == '.' && ++dots == want)
-				break;
-		snprintf(buf, n, "%s", p);
+		snprintf(buf, n, "%s", names_base(f->host));
 		return;
 	}
 	if (f->key.family == AF_INET)
@@ -1269,6 +1247,34 @@ void watch_foreach_service(struct watch *w, watch_service_fn *fn, void *ctx)
 
 		fn(ctx, w->devs[s->dev]->name, s->service,
 		   (enum policy_direction)s->role, s->total[0], s->total[1]);
+	}
+	pthread_mutex_unlock(&w->mu);
+}
+
+void watch_foreach_device(struct watch *w, watch_device_fn *fn, void *ctx)
+{
+	struct watch_device_info di;
+	uint32_t i;
+
+	pthread_mutex_lock(&w->mu);
+	for (i = 0; i < w->n_devs; i++) {
+		const struct dev_state *d = w->devs[i];
+
+		memset(&di, 0, sizeof(di));
+		di.name = d->name;
+		di.dev = d->dev;
+		di.first_ms = d->first_ms;
+		di.last_ms = d->last_ms;
+		di.has_mac = d->has_mac;
+		di.has_ip4 = d->has_ip4;
+		di.has_ip6 = d->has_ip6;
+		memcpy(di.mac, d->mac, sizeof(di.mac));
+		memcpy(di.ip4, d->ip4, sizeof(di.ip4));
+		memcpy(di.ip6, d->ip6, sizeof(di.ip6));
+		di.port = d->port;
+		di.quarantined = d->quarantined;
+		di.quarantine_until_ms = d->quarantine_until_ms;
+		fn(ctx, &di);
 	}
 	pthread_mutex_unlock(&w->mu);
 }

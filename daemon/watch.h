@@ -151,6 +151,22 @@ typedef void watch_service_fn(void *ctx, const char *device, const char *service
 			      enum policy_direction role, uint64_t up, uint64_t down);
 void watch_foreach_service(struct watch *w, watch_service_fn *fn, void *ctx);
 
+/* Every device seen (declared ones and each unknown MAC or address, named
+ * "unknown/<mac|address>"), as last seen.  FN runs with the watcher
+ * locked: it must not call the watcher; pointers live during the call. */
+struct watch_device_info {
+	const char *name;
+	const struct policy_device *dev;	/* in the current policy, or NULL */
+	uint64_t first_ms, last_ms;
+	bool has_mac, has_ip4, has_ip6;
+	uint8_t mac[6], ip4[4], ip6[16];
+	const char *port;			/* "" if unknown */
+	bool quarantined;
+	uint64_t quarantine_until_ms;		/* 0: none or no timeout */
+};
+typedef void watch_device_fn(void *ctx, const struct watch_device_info *d);
+void watch_foreach_device(struct watch *w, watch_device_fn *fn, void *ctx);
+
 struct watch_stats {
 	uint64_t flows, slots, devices;
 	uint64_t full_devices, full_slots;	/* refused: table full */

@@ -18,12 +18,15 @@
 #include "daemon/flowlog.h"
 #include "daemon/json.h"
 #include "daemon/judge.h"
+#include "daemon/learn.h"
 #include "daemon/log.h"
 #include "daemon/nfq.h"
 #include "daemon/packet.h"
+#include "daemon/ring.h"
 #include "daemon/watch.h"
 #include "daemon/worker.h"
 #include "nftables/nft.h"
+#include "nftables/ruleset.h"
 #include "policy/policy.h"
 
 #define IFCACHE		32
@@ -40,7 +43,7 @@ struct worker {
 	struct live_shared *sh;
 	struct nfqueue *q;
 	struct pipeline *pl;
-	struct ijnft *nft;		/* opened at the first quarantine */
+	struct ijrs *rs;		/* opened at the first quarantine */
 	const struct live_gen *gen;	/* the generation in use */
 	_Atomic(const struct live_gen *) acked;
 	_Atomic int error;
@@ -55,6 +58,10 @@ struct worker {
 	unsigned n_ifc, ifc_next;
 	struct jbuf j;
 	struct worker_stats st;
+	/* A copy of st for other threads (control socket, metrics), taken
+	 * once a second by the worker: a lock per second, none per packet. */
+	pthread_mutex_t pub_mu;
+	struct worker_stats pub;
 };
 
 static uint64_t now_us(void)
@@ -161,17 +168,18 @@ static void quarantine(struct worker *w, const struct flow *f,
 		w->st.quarantine_errors++;
 		return;
 	}
-	if (!w->nft && (rc = ijnft_open(&w->nft)) < 0) {
+	if (!w->rs && (rc = ijrs_open_peer(&w->rs, w->sh->rs)) < 0) {
 		errno = -rc;
-		log_warn("quarantine: cannot open nftables");
+		log_warn("quarantine: cannot open the ruleset");
 		w->st.quarantine_errors++;
 		return;
 	}
-	rc = ijnft_quarantine_add(w->nft, mac, w->sh->quarantine_timeout_ms);
+	rc = ijrs_quarantine_add(w->rs, mac, w->sh->quarantine_timeout_ms);
 	if (rc < 0) {
 		errno = -rc;
-		log_warn("quarantine of %02x:%02x:%02x:%02x:%02x:%02x",
-			 mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+		log_warn("quarantine of %02x:%02x:%02x:%02x:%02x:%02x (%s)",
+			 mac[0], mac[1], mac[2], mac[3], mac[4], mac[5],
+			 ijrs_error_what(w->rs) ? ijrs_error_what(w->rs) : "socket");
 		w->st.quarantine_errors++;
 		return;
 	}
@@ -241,6 +249,8 @@ static void watch_decided(struct worker *w, struct flow *f,
 	wf.ifnames[1] = ifn[1];
 	wf.again = again;
 	f->slot = (uint16_t)watch_flow_decided(w->sh->watch, &wf, &early);
+	if (w->sh->learn && !again)
+		learn_flow(w->sh->learn, &wf);
 	if (early && f->verdict < POLICY_DENY) {
 		/* a report too soon, which its rule drops: this flow only,
 		 * refused the way the device's deny_with says */
@@ -276,6 +286,12 @@ static void judge(struct worker *w, struct flow *f, bool again)
 	account(w, f, &v, ifn);
 	emit_alerts(w, f, &v, ifn);
 	watch_decided(w, f, &v, ifn, again);
+	if (w->sh->recent_flows && !again) {
+		struct flow_brief b;
+
+		flow_brief_fill(&b, f, pipeline_classifier(w->pl), &v);
+		(void)ring_push(w->sh->recent_flows, &b, sizeof(b));
+	}
 	if (v.action == POLICY_QUARANTINE)
 		quarantine(w, f, &v);
 	if (w->sh->out.text) {
@@ -478,6 +494,23 @@ static void follow_generation(struct worker *w)
 	atomic_store_explicit(&w->acked, g, memory_order_release);
 }
 
+static void collect_stats(struct worker *w, struct worker_stats *s)
+{
+	*s = w->st;
+	pipeline_stats(w->pl, &s->pl, &s->ft);
+	nfqueue_get_stats(w->q, &s->q);
+}
+
+static void publish_stats(struct worker *w)
+{
+	struct worker_stats s;
+
+	collect_stats(w, &s);
+	pthread_mutex_lock(&w->pub_mu);
+	w->pub = s;
+	pthread_mutex_unlock(&w->pub_mu);
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -502,13 +535,14 @@ static void *worker_main(void *arg)
 		rc = 0;
 		if ((t = now_us()) >= next_expire) {
 			pipeline_expire(w->pl, t);
+			publish_stats(w);
 			next_expire = t + 1000000;
 		}
 	}
 	nfqueue_drain(w->q);
 	/* Every flow's line is written now, under the generation in use. */
 	pipeline_flush(w->pl);
-	pipeline_stats(w->pl, &w->st.pl, NULL);
+	publish_stats(w);
 	if (rc < 0) {
 		errno = -rc;
 		log_warn("worker %u (queue %u) stopped", w->idx,
@@ -540,6 +574,7 @@ int worker_new(unsigned idx, uint16_t queue, struct live_shared *sh,
 		return -ENOMEM;
 	w->idx = idx;
 	w->sh = sh;
+	pthread_mutex_init(&w->pub_mu, NULL);
 	jbuf_init(&w->j);
 	w->gen = atomic_load(&sh->current);
 	atomic_store(&w->acked, w->gen);
@@ -595,8 +630,9 @@ void worker_free(struct worker *w)
 	worker_join(w);
 	pipeline_free(w->pl);
 	nfqueue_close(w->q);
-	ijnft_close(w->nft);
+	ijrs_close(w->rs);
 	jbuf_free(&w->j);
+	pthread_mutex_destroy(&w->pub_mu);
 	free(w);
 }
 
@@ -612,10 +648,11 @@ int worker_error(const struct worker *w)
 
 /* Complete once the worker has stopped (the queue's counters are its
  * thread's). */
-void worker_get_stats(const struct worker *w, struct worker_stats *s)
+void worker_get_stats(struct worker *w, struct worker_stats *s)
 {
-	*s = w->st;
-	nfqueue_get_stats(w->q, &s->q);
+	pthread_mutex_lock(&w->pub_mu);
+	*s = w->pub;
+	pthread_mutex_unlock(&w->pub_mu);
 }
 
 uint16_t worker_queue(const struct worker *w)

@@ -21,11 +21,15 @@
 #include "daemon/nfq.h"
 #include "daemon/pipeline.h"
 
+struct ijrs;
+
 struct policy;
 struct devview;
 struct alert_sink;
 struct watch;
 struct ctacct;
+struct ring;
+struct learn;
 
 /* What a policy generation is: the policy, its device view, and the 8-bit
  * number its verdicts carry in the conntrack mark. */
@@ -49,8 +53,13 @@ struct live_shared {
 	struct watch *watch;	/* behaviour over time (thread-safe) */
 	struct ctacct *acct;	/* decided flows whose kernel bytes are read,
 				 * or NULL (thread-safe) */
+	struct ring *recent_flows;	/* a struct flow_brief per decided flow,
+					 * for the control socket, or NULL */
+	struct learn *learn;	/* learn-mode devices' flows (thread-safe) */
 	struct pipeline_config pipeline;
 	uint32_t quarantine_timeout_ms;	/* 0: until removed */
+	struct ijrs *rs;	/* the main thread's ruleset handle; workers
+				 * quarantine through peers of it */
 	bool classify_all;	/* never decide before classification */
 	_Atomic bool stop;	/* workers stop within a second */
 };
@@ -74,6 +83,7 @@ struct worker_stats {
 	uint64_t quarantines, quarantine_errors;
 	uint64_t policy_errors, send_errors;
 	struct pipeline_stats pl;
+	struct flow_table_stats ft;	/* the flow table's use */
 	struct nfqueue_stats q;	/* the queue socket's */
 };
 
@@ -95,8 +105,9 @@ void worker_free(struct worker *w);	/* NULL is a no-op */
 const struct live_gen *worker_gen(const struct worker *w);
 /* 0 while running, else the -errno that stopped the thread. */
 int worker_error(const struct worker *w);
-/* After worker_join(). */
-void worker_get_stats(const struct worker *w, struct worker_stats *s);
+/* Any thread: the worker's counters as of its last second (it publishes a
+ * copy once a second, and a last one when it stops). */
+void worker_get_stats(struct worker *w, struct worker_stats *s);
 uint16_t worker_queue(const struct worker *w);
 
 #endif

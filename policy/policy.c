@@ -1,4 +1,5 @@
 /* policy: lifetime, names and getters of a loaded policy. */
+#include <errno.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <string.h>
@@ -110,6 +111,41 @@ enum policy_mode policy_device_mode(const struct policy_device *d)
 bool policy_device_trusted(const struct policy_device *d)
 {
 	return d && d->trusted;
+}
+
+const struct policy_device *policy_device_by_name(const struct policy *p, const char *name)
+{
+	if (!p || !name)
+		return NULL;
+	if (!strcmp(name, p->unknown.name))
+		return &p->unknown;
+	return name_table_get(p->by_name, name, strlen(name), 0);
+}
+
+static void learn_device(struct policy_device *d)
+{
+	d->mode = POLICY_MODE_LEARN;
+	d->trusted = false;	/* learning must see its flows */
+}
+
+int policy_set_learn(struct policy *p, const char *name)
+{
+	struct policy_device *d;
+	size_t i;
+
+	if (!p)
+		return -EINVAL;
+	if (name) {
+		d = (struct policy_device *)policy_device_by_name(p, name);
+		if (!d)
+			return -ENOENT;
+		learn_device(d);
+		return 0;
+	}
+	for (i = 0; i < p->n_devices; i++)
+		learn_device(&p->devices[i]);
+	learn_device(&p->unknown);
+	return 0;
 }
 
 static bool prefix_out(const struct value_prefix *pf, int *family, uint8_t addr[16],

@@ -252,6 +252,17 @@ bool policy_device_mac(const struct policy_device *d, uint8_t mac[6]);
  * their first packet (the loader checked it declares a MAC and host
  * addresses and allows any out)? */
 bool policy_device_trusted(const struct policy_device *d);
+/* The device called NAME ("unknown": the unknown device), or NULL. */
+const struct policy_device *policy_device_by_name(const struct policy *p,
+						  const char *name);
+/*
+ * Learn mode set at run time over what the file says (`iotjailctl learn
+ * start`, `iotjaild --replay --learn`): device NAME, or with NAME NULL every
+ * device and the unknown device.  Only on a policy nobody shares yet (just
+ * loaded).  A trusted device loses its trust: learning must see its flows.
+ * 0, -ENOENT (no such device) or -EINVAL.
+ */
+int policy_set_learn(struct policy *p, const char *name);
 /* The device's I-th address (prefix); false past the last. */
 bool policy_device_prefix_at(const struct policy_device *d, size_t i, int *family,
 			     uint8_t addr[16], unsigned *len);

@@ -2118,6 +2118,132 @@ static void scen_ports(struct gen *g, const struct opts *o)
 	}
 }
 
+/* ---- learn: what learn mode must learn ------------------------------------------ */
+
+/*
+ * Forty minutes of a home whose devices learn mode records and exports
+ * (tests/learn/, docs/learn.md): what each does is what a learnt policy
+ * must allow, and nothing more.
+ *   cam      NTP once; every 5 min a DNS lookup and a TLS session to one
+ *            of three hosts of its vendor's cloud (three addresses of one
+ *            /24): *.camcloud.example
+ *   plug-1,  DNS, NTP, an MQTT session to a fixed broker address (MQTT
+ *   plug-2   carries no name); both serve HTTP to the hub: they behave
+ *            alike
+ *   printer  SSDP announcements (a multicast group), one TLS session to
+ *            the one host of its vendor
+ *   hub      NTP to two pool addresses, TLS to its vendor's domain and two
+ *            names under it, a status poll of each plug every 2 min (a LAN
+ *            service)
+ *   router   the DNS resolver of all of them
+ * learnnew is the same capture plus one thing: at 20 min plug-2 opens a
+ * TLS session to a host it never used (the only violation a policy learnt
+ * from learnbase may report).
+ */
+struct learn_home {
+	struct lan l;
+	struct host plug2, hub, cam_cloud[3], hub_cloud[2], print_cloud, ntp2;
+};
+
+/* The hub's status poll; .host is the plug's name. */
+static const struct http_get plug_status = {
+	.path = "/status",
+	.ua = "hub/3.1",
+	.ctype = "application/json",
+	.body = 96,
+	.closer = SRV,
+	.linger = 0,
+};
+
+static void learn_home_init(struct learn_home *h)
+{
+	lan_init(&h->l);
+	host_set(&h->plug2, "02:00:00:00:00:14", "192.168.1.14", NULL, 255, 1700);
+	host_set(&h->hub, "02:00:00:00:00:30", "192.168.1.30", NULL, 64, 300);
+	host_set(&h->cam_cloud[0], "02:00:00:00:00:01", "198.51.100.20", NULL, 52, 18 * MSEC);
+	host_set(&h->cam_cloud[1], "02:00:00:00:00:01", "198.51.100.21", NULL, 52, 19 * MSEC);
+	host_set(&h->cam_cloud[2], "02:00:00:00:00:01", "198.51.100.22", NULL, 52, 21 * MSEC);
+	host_set(&h->hub_cloud[0], "02:00:00:00:00:01", "192.0.2.50", NULL, 50, 25 * MSEC);
+	host_set(&h->hub_cloud[1], "02:00:00:00:00:01", "192.0.2.51", NULL, 50, 26 * MSEC);
+	host_set(&h->print_cloud, "02:00:00:00:00:01", "203.0.113.80", NULL, 55, 12 * MSEC);
+	host_set(&h->ntp2, "02:00:00:00:00:01", "203.0.113.124", NULL, 56, 9 * MSEC);
+}
+
+/* DNS lookup of NAME by C (A record ADDR), then TLS to S with that SNI. */
+static uint64_t lookup_tls(struct gen *g, uint64_t t, const struct host *c, const struct lan *l,
+			   const struct host *s, const char *name, unsigned exchanges)
+{
+	t = gen_dns(g, t, c, 0, &l->router, 0, name, DNS_A, s->ip4);
+	return gen_tls(g, t + 5 * MSEC, c, 0, s, 0, name, "http/1.1", exchanges, 5 * SEC);
+}
+
+static void learn_plug(struct gen *g, const struct learn_home *h, const struct host *plug,
+		       const char *id, uint64_t t0)
+{
+	uint64_t t;
+
+	t = gen_dns(g, t0, plug, 0, &h->l.router, 0, "mqtt.plugcloud.example", DNS_A,
+		    h->l.plug_cloud.ip4);
+	gen_ntp(g, t + 40 * MSEC, plug, 0, &h->l.ntp);
+	gen_mqtt(g, t + 300 * MSEC, plug, 0, &h->l.plug_cloud, id, "plugs/power", 19, 60 * SEC);
+	gen_mqtt(g, t0 + 1210 * SEC, plug, 0, &h->l.plug_cloud, id, "plugs/power", 19, 60 * SEC);
+}
+
+static void scen_learnbase(struct gen *g, const struct opts *o)
+{
+	static const char *const cam_names[3] = {
+		"eu1.camcloud.example", "eu2.camcloud.example", "api.camcloud.example",
+	};
+	struct http_get rq1 = plug_status, rq2 = plug_status;
+	struct learn_home h;
+	unsigned i;
+
+	(void)o;
+	learn_home_init(&h);
+	gen_ntp(g, BASE_US + 10 * SEC, &h.l.cam, 0, &h.l.ntp);
+	for (i = 0; i < 8; i++)
+		lookup_tls(g, BASE_US + 30 * SEC + i * 300 * SEC, &h.l.cam, &h.l, &h.cam_cloud[i % 3],
+			   cam_names[i % 3], 2);
+
+	learn_plug(g, &h, &h.l.plug, "plug-1", BASE_US + 5 * SEC);
+	learn_plug(g, &h, &h.plug2, "plug-2", BASE_US + 7 * SEC);
+
+	gen_ssdp_notify(g, BASE_US + 3 * SEC, &h.l.printer, &h.l.ssdp);
+	gen_ssdp_notify(g, BASE_US + 1803 * SEC, &h.l.printer, &h.l.ssdp);
+	lookup_tls(g, BASE_US + 60 * SEC, &h.l.printer, &h.l, &h.print_cloud,
+		   "update.printvendor.example", 1);
+
+	gen_ntp(g, BASE_US + 20 * SEC, &h.hub, 0, &h.l.ntp);
+	gen_ntp(g, BASE_US + 1220 * SEC, &h.hub, 0, &h.ntp2);
+	lookup_tls(g, BASE_US + 50 * SEC, &h.hub, &h.l, &h.hub_cloud[0], "hubvendor.example", 1);
+	for (i = 0; i < 4; i++)
+		lookup_tls(g, BASE_US + 90 * SEC + i * 600 * SEC, &h.hub, &h.l, &h.hub_cloud[0],
+			   "api.hubvendor.example", 3);
+	lookup_tls(g, BASE_US + 100 * SEC, &h.hub, &h.l, &h.hub_cloud[1], "push.hubvendor.example",
+		   2);
+	lookup_tls(g, BASE_US + 1300 * SEC, &h.hub, &h.l, &h.hub_cloud[1],
+		   "push.hubvendor.example", 2);
+	rq1.host = "plug-1.home.arpa";
+	rq2.host = "plug-2.home.arpa";
+	for (i = 0; i < 19; i++) {
+		gen_http(g, BASE_US + 40 * SEC + i * 120 * SEC, &h.hub, 0, &h.l.plug, &rq1);
+		gen_http(g, BASE_US + 41 * SEC + i * 120 * SEC, &h.hub, 0, &h.plug2, &rq2);
+	}
+}
+
+static void scen_learnnew(struct gen *g, const struct opts *o)
+{
+	struct learn_home h;
+	struct host telemetry;
+
+	scen_learnbase(g, o);
+	/* generated last, so everything before is the same bytes as learnbase */
+	learn_home_init(&h);
+	host_set(&telemetry, "02:00:00:00:00:01", "198.51.100.31", NULL, 49, 31 * MSEC);
+	gen_tls(g, BASE_US + 1200 * SEC, &h.plug2, 0, &telemetry, 0, "telemetry.plugcloud.example",
+		"http/1.1", 2, 5 * SEC);
+}
+
 /* ---- malformed ------------------------------------------------------------------ */
 
 /*
@@ -2907,6 +3033,10 @@ static const struct scenario scenarios[] = {
 	  "two and a half hours of one home, each device misbehaving once (watcher)" },
 	{ "ports", DLT_LINUX_SLL2, LT_SLL2, scen_ports,
 	  "a plug's MQTT sessions, moved from bridge port 3 to 5 (cooked v2 ifindex)" },
+	{ "learnbase", DLT_EN10MB, LT_ETH, scen_learnbase,
+	  "forty minutes of camera, plugs, printer, hub: what learn mode learns" },
+	{ "learnnew", DLT_EN10MB, LT_ETH, scen_learnnew,
+	  "learnbase, and one device doing one new thing (learn round trip)" },
 	{ "malformed", DLT_EN10MB, LT_ETH, scen_malformed,
 	  "frames each broken in one way, between good flows" },
 	{ "bench", DLT_EN10MB, LT_ETH, scen_bench,

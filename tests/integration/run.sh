@@ -154,8 +154,10 @@ dstart() {
 	DERR=$TMP/$DNAME.err DOUT=$TMP/$DNAME.out
 	rm -f "$pidf"
 	# No state file unless the caller names one (a later --state wins):
-	# never the machine's /var/lib/iotjail.
-	ip netns exec "$DNS" "$D" -f --pid-file "$pidf" --state '' "$@" \
+	# never the machine's /var/lib/iotjail; a control socket of its own,
+	# never the machine's /run/iotjail.sock.
+	ip netns exec "$DNS" "$D" -f --pid-file "$pidf" --state '' \
+		--control "$TMP/control.sock" "$@" \
 		>"$DOUT" 2>"$DERR" </dev/null &
 	DPID=$!
 	for i in $(seq 100); do
@@ -987,6 +989,9 @@ if dstart trusted "$P-br" "$RUN/iotjaild.pid" -c "$RUN/trusted.yaml" --bridge br
 else
 	bad "trusted: iotjaild ready" "$(oneline "$DERR")"
 fi
+
+# ========================= 11. control socket and iotjailctl (issue 6) ==
+. "$HERE/control.sh"
 
 # ======================================================= the end ========
 why=""

@@ -52,7 +52,7 @@ say "building the lab: camera, smart plug, laptop behind bridge br0; DNS, web, M
 say "starting iotjaild on br0 with $policy"
 ip netns exec "$P-br" "$top/$B/iotjaild" -f -c "$policy" --bridge br0 \
 	--pid-file "$run/iotjaild.pid" --alerts "$run/alerts.jsonl" \
-	--flows "$run/flows.jsonl" --state "$run/state" &
+	--flows "$run/flows.jsonl" --state "$run/state" --control "$run/control.sock" &
 daemon_pid=$!
 for _ in $(seq 100); do
 	[ -s "$run/iotjaild.pid" ] && break
@@ -85,6 +85,9 @@ say "the camera misbehaves: it browses the web and talks MQTT (denied, alerted)"
 try "cam: curl http://www.example.test/" cam curl -sf --max-time 3 http://www.example.test/
 try "cam: MQTT publish to 192.168.50.2:1883" cam mosquitto_pub -h 192.168.50.2 -t cam/exfil -m secret
 sleep 0.5
+
+say "what the daemon knows, through its control socket (iotjailctl devices)"
+"$top/$B/iotjailctl" -s "$run/control.sock" devices | sed 's/^/   /'
 
 say "stopping iotjaild (SIGTERM): counters and per-device summary"
 kill -TERM "$daemon_pid"

@@ -1,20 +1,28 @@
 /*
  * tests/nftables/nftdrv.c: drives the nftables/ library from the command
- * line for tests/nftables/golden.sh, which compiles it against nftables/nft.c
- * and runs it inside a scratch network namespace.  One operation per run:
+ * line for tests/nftables/golden.sh and tests/iptables/golden.sh, which
+ * compile it against the nftables/ sources and run it inside scratch network
+ * namespaces.  Ruleset operations go through ruleset.h, as the daemon's
+ * do; a first argument --backend=nft|iptables|auto picks the backend
+ * (default nft).  One operation per run:
  *
- *   nftdrv probe                       prints "native" or "xt"
+ *   nftdrv probe                       prints "native" or "xt" (nft), or
+ *                                      "iptables"
  *   nftdrv install [OPTIONS]           OPTIONS: gen=N inspect=N queue=A:COUNT
  *   nftdrv generation [OPTIONS]          kind=auto|native|xt fail-closed
  *                                        bridge=NAME | lan=IF,IF,...
  *                                        trusted=MAC/ADDR (repeatable)
  *                                        lanprefix=ADDR/LEN (repeatable)
  *   nftdrv qadd MAC [TIMEOUT_MS]
+ *   nftdrv qwait MAC TIMEOUT_MS        adds MAC with a timeout, expires as
+ *                                      the daemon does; prints the ms it took
  *   nftdrv qdel MAC
+ *   nftdrv expire                      prints how many quarantines ended
  *   nftdrv counters                    prints "NAME<TAB>PACKETS<TAB>BYTES" lines
  *                                      (names may hold spaces: "mark allow")
  *   nftdrv remove
- *   nftdrv dry-run [OPTIONS]           prints the install batch, no kernel
+ *   nftdrv dry-run [OPTIONS]           prints the install batch (iptables:
+ *                                      the restore input), no kernel
  *   nftdrv sysctl                      prints what the library reads
  *   nftdrv udp-send IP PORT SPORT N    N datagrams, one flow (traffic tests)
  *   nftdrv udp-recv PORT IDLE_MS       prints how many arrived before the
@@ -26,7 +34,9 @@
  *
  * Exit status 0 on success, else 1 with "nftdrv: OP: ERROR (MESSAGE)".
  */
+#include "nftables/ipt.h"
 #include "nftables/nft.h"
+#include "nftables/ruleset.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -156,9 +166,9 @@ static int parse_mac(const char *s, uint8_t mac[6])
 	return 0;
 }
 
-static int fail(struct ijnft *h, const char *op, int err)
+static int fail(struct ijrs *h, const char *op, int err)
 {
-	const char *what = ijnft_error_what(h);
+	const char *what = ijrs_error_what(h);
 
 	fprintf(stderr, "nftdrv: %s: %s%s%s%s\n", op, strerror(-err),
 		what ? " (" : "", what ? what : "", what ? ")" : "");
@@ -318,15 +328,54 @@ static int tcp_serve(int port, int idle_ms)
 	return 0;
 }
 
+/* Adds MAC with a timeout, then expires quarantines as the daemon does
+ * (once every 100 ms) until it is released; prints after how many ms. */
+static int quarantine_wait(struct ijrs *h, const uint8_t mac[6],
+			   uint32_t timeout_ms)
+{
+	struct timespec t0, t, gap = { .tv_nsec = 100000000 };
+	int ret;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ret = ijrs_quarantine_add(h, mac, timeout_ms);
+	while (!ret) {
+		long ms;
+
+		nanosleep(&gap, NULL);
+		ret = ijrs_expire(h);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		ms = (t.tv_sec - t0.tv_sec) * 1000 +
+		     (t.tv_nsec - t0.tv_nsec) / 1000000;
+		if (ret > 0) {
+			printf("%ld\n", ms);
+			return 0;
+		}
+		if (ms > (long)timeout_ms + 5000)
+			return -ETIMEDOUT;
+	}
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	struct ijnft_config cfg;
-	struct ijnft *h = NULL;
-	const char *op = argc > 1 ? argv[1] : "";
+	struct ijrs *h = NULL;
+	enum ijrs_backend backend = IJRS_NFT;
+	const char *op;
 	const char *why;
+	char open_why[1024];
 	uint8_t mac[6];
 	int ret = 0;
 
+	if (argc > 1 && !strncmp(argv[1], "--backend=", 10)) {
+		if (ijrs_backend_parse(argv[1] + 10, &backend)) {
+			fprintf(stderr, "nftdrv: unknown backend %s\n", argv[1] + 10);
+			return 2;
+		}
+		argc--;
+		argv++;
+	}
+	op = argc > 1 ? argv[1] : "";
 	if (!strcmp(op, "udp-send") && argc == 6)
 		return udp_send(argv[2], atoi(argv[3]), atoi(argv[4]),
 				atoi(argv[5]));
@@ -343,6 +392,17 @@ int main(int argc, char **argv)
 
 		if (parse_options(&cfg, argc - 2, argv + 2))
 			return 2;
+		if (backend == IJRS_IPTABLES) {
+			for (int f = 0; f < __IJIPT_FAMILY_MAX; f++) {
+				ret = ijipt_build_install(&cfg, f, NULL, text,
+							  sizeof(text));
+				if (ret < 0 || (size_t)ret >= sizeof(text))
+					return fail(NULL, op, ret < 0 ? ret : -ENOSPC);
+				printf("# %s\n%s", f == IJIPT_IPV4 ? "iptables" :
+					"ip6tables", text);
+			}
+			return 0;
+		}
 		if (cfg.queue_kind == IJNFT_QUEUE_AUTO)
 			cfg.queue_kind = IJNFT_QUEUE_XT;
 		if ((ret = ijnft_build_install(&cfg, 1, buf, sizeof(buf),
@@ -353,50 +413,58 @@ int main(int argc, char **argv)
 		fputs(text, stdout);
 		return 0;
 	}
-	if ((ret = ijnft_open(&h)))
-		return fail(NULL, "open", ret);
+	if ((ret = ijrs_open(&h, backend, open_why, sizeof(open_why)))) {
+		fprintf(stderr, "nftdrv: open: %s (%s)\n", strerror(-ret), open_why);
+		return 1;
+	}
 	if (!strcmp(op, "probe")) {
-		enum ijnft_queue_kind kind;
-
-		if (!(ret = ijnft_probe_queue(h, &kind)))
-			puts(kind == IJNFT_QUEUE_NATIVE ? "native" : "xt");
+		if (!(ret = ijrs_probe(h)))
+			puts(backend == IJRS_IPTABLES ? "iptables" :
+			     strstr(ijrs_describe(h), "native") ? "native" : "xt");
 	} else if (!strcmp(op, "install") || !strcmp(op, "generation")) {
 		if (parse_options(&cfg, argc - 2, argv + 2)) {
-			ijnft_close(h);
+			ijrs_close(h);
 			return 2;
 		}
 		if (ijnft_config_check(&cfg, &why)) {
 			fprintf(stderr, "nftdrv: %s: %s\n", op, why);
-			ijnft_close(h);
+			ijrs_close(h);
 			return 1;
 		}
-		ret = !strcmp(op, "install") ? ijnft_install(h, &cfg) :
-					       ijnft_set_generation(h, &cfg);
+		ret = !strcmp(op, "install") ? ijrs_install(h, &cfg) :
+					       ijrs_set_generation(h, &cfg);
 	} else if (!strcmp(op, "qadd") && argc >= 3 && !parse_mac(argv[2], mac)) {
-		ret = ijnft_quarantine_add(h, mac,
-					   argc > 3 ? (uint32_t)atol(argv[3]) : 0);
+		ret = ijrs_quarantine_add(h, mac,
+					  argc > 3 ? (uint32_t)atol(argv[3]) : 0);
+	} else if (!strcmp(op, "qwait") && argc == 4 && !parse_mac(argv[2], mac)) {
+		ret = quarantine_wait(h, mac, (uint32_t)atol(argv[3]));
 	} else if (!strcmp(op, "qdel") && argc >= 3 && !parse_mac(argv[2], mac)) {
-		ret = ijnft_quarantine_del(h, mac);
+		ret = ijrs_quarantine_del(h, mac);
+	} else if (!strcmp(op, "expire")) {
+		if ((ret = ijrs_expire(h)) >= 0) {
+			printf("%d\n", ret);
+			ret = 0;
+		}
 	} else if (!strcmp(op, "counters")) {
 		struct ijnft_counters c;
 
-		if (!(ret = ijnft_counters(h, &c)))
+		if (!(ret = ijrs_counters(h, &c)))
 			for (int i = 0; i < __IJNFT_CTR_MAX; i++)
 				printf("%s\t%llu\t%llu\n", ijnft_ctr_name(i),
 				       (unsigned long long)c.packets[i],
 				       (unsigned long long)c.bytes[i]);
 	} else if (!strcmp(op, "remove")) {
-		ret = ijnft_remove(h);
+		ret = ijrs_remove(h);
 	} else if (!strcmp(op, "sysctl")) {
 		printf("acct %d bridge-nf %d\n", ijnft_conntrack_acct_enabled(),
 		       ijnft_bridge_nf_enabled());
 	} else {
 		fprintf(stderr, "nftdrv: bad arguments (see the source)\n");
-		ijnft_close(h);
+		ijrs_close(h);
 		return 2;
 	}
 	if (ret)
 		ret = fail(h, op, ret);
-	ijnft_close(h);
+	ijrs_close(h);
 	return ret;
 }

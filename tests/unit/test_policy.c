@@ -1035,6 +1035,43 @@ static void test_needs_classification(void **state)
 	policy_free(p);
 }
 
+
+/* Learn mode set at run time: the rules still say what they would do, the
+ * flow passes, and a trusted device loses its kernel fast path. */
+static void test_set_learn(void **state)
+{
+	static const char y[] =
+		"lan: [10.0.0.0/24]\n"
+		"devices:\n"
+		"  laptop: {mac: '02:00:00:00:00:50', ip: 10.0.0.50, out: [any], trusted: true}\n"
+		"  cam: {ip: 10.0.0.10, out: [DNS]}\n";
+	const struct flow_spec http = { .from = "10.0.0.10", .to = "198.51.100.1",
+					.dport = 80, .proto = "HTTP" };
+	struct policy *p = load(y);
+	struct policy_verdict v;
+
+	(void)state;
+	assert_int_equal(policy_evaluate(p, mkflow(&http), &v), 0);
+	assert_int_equal(v.action, POLICY_DENY);
+	assert_int_equal(policy_set_learn(p, "nobody"), -ENOENT);
+	assert_int_equal(policy_set_learn(NULL, NULL), -EINVAL);
+	assert_int_equal(policy_set_learn(p, "cam"), 0);
+	assert_int_equal(policy_device_mode(policy_device_by_name(p, "cam")), POLICY_MODE_LEARN);
+	assert_int_equal(policy_evaluate(p, mkflow(&http), &v), 0);
+	assert_int_equal(v.action, POLICY_ALLOW);
+	assert_int_equal(v.rule_action, POLICY_DENY);
+	assert_int_equal(v.n_alerts, 0);
+	/* only the named one */
+	assert_true(policy_device_trusted(policy_device_by_name(p, "laptop")));
+	assert_int_equal(policy_device_mode(policy_unknown_device(p)), POLICY_MODE_ENFORCE);
+	assert_int_equal(policy_set_learn(p, NULL), 0);
+	assert_false(policy_device_trusted(policy_device_by_name(p, "laptop")));
+	assert_int_equal(policy_device_mode(policy_device_by_name(p, "unknown")), POLICY_MODE_LEARN);
+	assert_ptr_equal(policy_device_by_name(p, "unknown"), policy_unknown_device(p));
+	assert_null(policy_device_by_name(p, "nobody"));
+	policy_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest home_tests[] = {
@@ -1066,6 +1103,7 @@ int main(void)
 		cmocka_unit_test(test_needs_classification),
 		cmocka_unit_test(test_deny_with),
 		cmocka_unit_test(test_trusted_getters),
+		cmocka_unit_test(test_set_learn),
 	};
 	int failed = 0;
 
