@@ -520,7 +520,7 @@ int main(int argc, char **argv)
 	char err[128], *line;
 	size_t len;
 	bool json = false, follow = false;
-	int c, rc, status = 0;
+	int c, status = 0;
 
 	while ((c = getopt_long(argc, argv, "+s:jh", opts, NULL)) != -1) {
 		switch (c) {
@@ -536,25 +536,31 @@ int main(int argc, char **argv)
 	}
 	cmd = argv[optind];
 	jbuf_init(&req);
-	if ((rc = build_request(argc - optind, argv + optind, &req, &follow)) != 0)
-		return rc;
+	if ((status = build_request(argc - optind, argv + optind, &req, &follow)) != 0)
+		goto out;
 	if (!jbuf_ok(&req)) {
 		fprintf(stderr, "iotjailctl: out of memory\n");
-		return EXIT_REFUSED;
+		status = EXIT_REFUSED;
+		goto out;
 	}
 	rd.fd = connect_to(path);
-	if (rd.fd < 0)
-		return EXIT_UNREACHABLE;
+	if (rd.fd < 0) {
+		status = EXIT_UNREACHABLE;
+		goto out;
+	}
 	req.p[req.len] = '\n';	/* the writer keeps room for its NUL */
-	if (send_all(rd.fd, req.p, req.len + 1) < 0 || (rc = read_line(&rd, &line, &len)) <= 0) {
+	if (send_all(rd.fd, req.p, req.len + 1) < 0 || read_line(&rd, &line, &len) <= 0) {
 		fprintf(stderr, "iotjailctl: the daemon closed the connection without "
 			"a reply\n");
-		return EXIT_UNREACHABLE;
+		status = EXIT_UNREACHABLE;
+		goto out;
 	}
 	reply = json_parse(line, len, 64, err, sizeof(err));
 	if (!reply || reply->type != JSON_OBJECT || !json_get(reply, "ok")) {
 		fprintf(stderr, "iotjailctl: unreadable reply (%s)\n", reply ? "no \"ok\"" : err);
-		return EXIT_REFUSED;
+		json_value_free(reply);
+		status = EXIT_REFUSED;
+		goto out;
 	}
 	if (!json_get(reply, "ok")->b) {
 		fprintf(stderr, "iotjailctl: %s\n", json_get_str(reply, "error", "refused"));
@@ -578,7 +584,7 @@ int main(int argc, char **argv)
 	consume_line(&rd, len);
 	fflush(stdout);
 	/* alerts -f: one alert per line until the daemon or the user ends it */
-	while (!status && follow && (rc = read_line(&rd, &line, &len)) > 0) {
+	while (!status && follow && read_line(&rd, &line, &len) > 0) {
 		if (json) {
 			printf("%s\n", line);
 		} else if ((reply = json_parse(line, len, 64, err, sizeof(err)))) {
@@ -588,7 +594,9 @@ int main(int argc, char **argv)
 		fflush(stdout);
 		consume_line(&rd, len);
 	}
-	close(rd.fd);
+out:
+	if (rd.fd >= 0)
+		close(rd.fd);
 	free(rd.buf);
 	jbuf_free(&req);
 	return status;
