@@ -291,8 +291,7 @@ static void json_declared(struct jbuf *j, const struct live_gen *g,
 	unsigned c;
 
 	json_str(j, "profile", policy_device_profile(d));
-	json_str(j, "policy_mode", policy_device_mode(d) == POLICY_MODE_LEARN ? "learn"
-			: policy_mode_name(policy_device_mode(d)));
+	json_str(j, "policy_mode", policy_mode_name(policy_device_mode(d)));
 	json_bool(j, "trusted", policy_device_trusted(d));
 	if (policy_device_mac(d, mac)) {
 		mac_str(mac, a, sizeof(a));
