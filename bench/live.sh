@@ -6,16 +6,20 @@
 #   - TCP connect + 64-byte request + 64-byte response + close rate (netrr tcp-crr)
 #   - UDP request/response rate, a new flow each (netrr udp-rr)
 #   - ping latency p50 / p99
-# Phases alternate (plain, jailed, trusted, plain, ...) and the best of each
-# kind is kept, so background load hits all alike.  Prints figures and ratios;
-# never fails on speed.  Jailed: the laptop's profile allows everything out,
-# and every new flow is queued to userspace once (decided at its first
-# packet), then the kernel keeps the verdict (conntrack mark).  Trusted: the
-# same policy with the laptop `trusted: true`, so its flows are decided by
-# the kernel's trusted rules without a round trip (and unseen by the daemon).
+# Each round measures three kinds one after the other, in an order that
+# rotates from round to round: plain, jailed (the laptop inspected: its
+# profile allows everything out, and every new flow is queued to userspace
+# once, decided at its first packet, then the kernel keeps the verdict in the
+# conntrack mark) and trusted (the same policy with the laptop `trusted:
+# true`, so its flows are decided by the kernel's trusted rules without a
+# round trip, unseen by the daemon).  A ratio is taken within each round
+# (jailed / plain of the same round) and the median over the rounds is
+# reported with its range: the machine's speed drifts by tens of percent
+# within a minute, and pairing cancels what the two phases of a round share.
+# Prints figures and ratios; never fails on speed.
 #
 #   B=build sh bench/live.sh        (root; `make bench-live`)
-#   BENCH_LIVE_RUNS=2  BENCH_LIVE_SECONDS=5  BENCH_LIVE_PINGS=500
+#   BENCH_LIVE_RUNS=7  BENCH_LIVE_SECONDS=2  BENCH_LIVE_PINGS=200
 #
 # Skips (exit 0) when not root or a lab tool is missing.  If iotjaild cannot
 # run live, prints the plain figures and "jailed half skipped: <reason>".
@@ -30,9 +34,9 @@ B=${B:-$ROOT/build}
 cd "$ROOT" || exit 1
 LAB=tests/lab/lab.sh
 POLICY=docs/examples/lab.yaml
-RUNS=${BENCH_LIVE_RUNS:-2}
-SECS=${BENCH_LIVE_SECONDS:-5}
-PINGS=${BENCH_LIVE_PINGS:-500}
+RUNS=${BENCH_LIVE_RUNS:-7}
+SECS=${BENCH_LIVE_SECONDS:-2}
+PINGS=${BENCH_LIVE_PINGS:-200}
 SRV=192.168.50.3
 PORT=7007
 NPORTS=16	# UDP server ports: 64 k source ports x 16 = 1 M new 5-tuples per run
@@ -136,14 +140,6 @@ ctr() {
 		sed -n "s/.*counter packets \([0-9]*\) bytes .*comment \"$1\".*/\1/p" | head -n 1
 }
 
-best() {	# best OLD NEW max|min
-	awk -v a="$1" -v b="$2" -v m="$3" 'BEGIN {
-		if (a == "") print b
-		else if (b == "") print a
-		else if (m == "max") print (b + 0 > a + 0) ? b : a
-		else print (b + 0 < a + 0) ? b : a }'
-}
-
 # per_flow QUEUE_BEFORE QUEUE_AFTER TRANSACTIONS: queued packets per transaction
 per_flow() {
 	awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN {
@@ -151,12 +147,9 @@ per_flow() {
 		else printf "%.2f\n", (b - a) / n }'
 }
 
-plain_bulk='' plain_crr='' plain_udp='' plain_p50='' plain_p99=''
-jail_bulk='' jail_crr='' jail_udp='' jail_p50='' jail_p99=''
-trusted_bulk='' trusted_crr='' trusted_udp='' trusted_p50='' trusted_p99=''
-
-# phase plain|jail|trusted RUN: one round of the four measurements; keeps
-# the best.
+# phase plain|jail|trusted RUN: one round of the four measurements, printed
+# and appended to $TMP/rounds as "RUN KIND BULK CRR UDP P50 P99" (- when a
+# measurement failed).
 phase() {
 	_k=$1 _r=$2
 	if command -v conntrack >/dev/null 2>&1; then
@@ -183,11 +176,7 @@ phase() {
 		printf 'counters now: queue %s, allow %s, trusted %s, budget %s, deny %s\n' \
 			"$(ctr queue)" "$(ctr allow)" "$(ctr trusted)" "$(ctr budget)" "$(ctr deny)"
 	fi
-	eval "${_k}_bulk=\$(best \"\$${_k}_bulk\" \"\$_bulk\" max)"
-	eval "${_k}_crr=\$(best \"\$${_k}_crr\" \"\$_crr\" max)"
-	eval "${_k}_udp=\$(best \"\$${_k}_udp\" \"\$_udp\" max)"
-	eval "${_k}_p50=\$(best \"\$${_k}_p50\" \"\$_p50\" min)"
-	eval "${_k}_p99=\$(best \"\$${_k}_p99\" \"\$_p99\" min)"
+	echo "$_r $_k ${_bulk:--} ${_crr:--} ${_udp:--} ${_p50:--} ${_p99:--}" >>"$TMP/rounds"
 }
 
 # Start iotjaild in the bridge namespace; ready when its pid file exists.
@@ -234,64 +223,97 @@ until in_ns srv ss -Hltn "sport = :$PORT" | grep -q .; do
 	sleep 0.1
 done
 echo "live bench: lab $P, laptop 192.168.50.50 -> server $SRV through br0;" \
-	"$RUNS alternating runs, ${SECS} s per rate, $PINGS pings at 10 ms; best of each"
+	"$RUNS rounds of plain, jailed and trusted, ${SECS} s per rate, $PINGS pings at 10 ms"
 
 # The same policy with the laptop trusted (docs/policy.md): its flows to the
 # server are decided in the kernel at their first packet.
 sed '/^    profile: laptop$/a\    trusted: true' "$POLICY" >"$TMP/trusted.yaml"
 
-run=1
-while [ $run -le "$RUNS" ]; do
-	phase plain $run
-	for kind in jail trusted; do
+# One round: the three kinds in an order that rotates with the round.
+round() {	# round RUN
+	case $(($1 % 3)) in
+	1) _order="plain jail trusted" ;;
+	2) _order="jail trusted plain" ;;
+	*) _order="trusted plain jail" ;;
+	esac
+	for kind in $_order; do
+		if [ $kind = plain ]; then
+			phase plain "$1"
+			continue
+		fi
 		pol=$POLICY
 		[ $kind = trusted ] && pol=$TMP/trusted.yaml
 		if [ -z "$skipped" ] && start_daemon "$pol"; then
-			phase $kind $run
+			phase $kind "$1"
 			alerts=0
 			[ -f "/run/$P/alerts.jsonl" ] && alerts=$(wc -l <"/run/$P/alerts.jsonl")
 			stop_daemon
 			printf 'live run %s %-8s iotjaild stopped; %s alert lines\n' \
-				$run "$kind:" "$alerts"
+				"$1" "$kind:" "$alerts"
 		fi
 	done
+}
+
+: >"$TMP/rounds"
+run=1
+while [ $run -le "$RUNS" ]; do
+	round $run
 	run=$((run + 1))
 done
 
-# result WHAT UNIT PLAIN JAILED TARGET: one summary line (ratio = jailed / plain)
-result() {
-	awk -v what="$1" -v u="$2" -v p="$3" -v j="$4" -v t="$5" 'BEGIN {
-		f = (u == "/s") ? "%.0f%s" : "%.2f %s"
-		pf = (p == "") ? "FAILED" : sprintf(f, p, u)
-		jf = (j == "") ? "FAILED" : sprintf(f, j, u)
-		if (t == "") { printf "live %s: plain %s\n", what, pf; exit }
-		r = (j == "" || p + 0 == 0) ? "n/a" : sprintf("%.2f", j / p)
-		printf "live %s: plain %s, jailed %s, ratio %s (target %s)\n", what, pf, jf, r, t }'
-}
+# The summary: medians over the rounds; a ratio (or an added latency) is
+# taken within a round, then its median and range over the rounds.
+python3 - "$TMP/rounds" <<'PY'
+import statistics, sys
 
-if [ -n "$jail_bulk$jail_crr$jail_udp$jail_p99" ]; then
-	for kind in jail trusted; do
-		eval "_b=\$${kind}_bulk _c=\$${kind}_crr _u=\$${kind}_udp _5=\$${kind}_p50 _9=\$${kind}_p99"
-		if [ $kind = jail ]; then
-			echo "live, the laptop inspected (every new flow queued once):"
-		else
-			echo "live, the laptop trusted (its flows decided in the kernel):"
-		fi
-		result "tcp bulk" Gbit/s "$plain_bulk" "$_b" ">= 0.98"
-		result "tcp connect+request+response" /s "$plain_crr" "$_c" ">= 0.80"
-		result "udp request/response, new flow each" /s "$plain_udp" "$_u" ">= 0.80"
-		echo "live ping: plain p50 ${plain_p50:-?} us p99 ${plain_p99:-?} us," \
-			"jailed p50 ${_5:-?} us p99 ${_9:-?} us"
-		awk -v j="$_9" -v p="$plain_p99" 'BEGIN {
-			printf "live added p99 latency: %s (target <= 50 us)\n",
-				(j == "" || p == "") ? "n/a" : sprintf("%+d us", j - p) }'
-	done
-else
-	result "tcp bulk" Gbit/s "$plain_bulk"
-	result "tcp connect+request+response" /s "$plain_crr"
-	result "udp request/response, new flow each" /s "$plain_udp"
-	echo "live ping: plain p50 ${plain_p50:-?} us p99 ${plain_p99:-?} us"
-fi
+rounds = {}
+for line in open(sys.argv[1]):
+    run, kind, *v = line.split()
+    rounds.setdefault(run, {})[kind] = [None if x == "-" else float(x) for x in v]
+FIG = [("tcp bulk", 0, " Gbit/s", "%.2f", ">= 0.98"),
+       ("tcp connect+request+response", 1, "/s", "%.0f", ">= 0.80"),
+       ("udp request/response, new flow each", 2, "/s", "%.0f", ">= 0.80")]
+
+def col(kind, i):
+    return [r[kind][i] for r in rounds.values() if kind in r and r[kind][i] is not None]
+
+def med(xs, f):
+    return (f % statistics.median(xs)) if xs else "FAILED"
+
+def paired(kind, fn):
+    return [fn(r["plain"], r[kind]) for r in rounds.values()
+            if "plain" in r and kind in r and fn(r["plain"], r[kind]) is not None]
+
+def ratio(i):
+    return lambda p, j: None if p[i] is None or j[i] is None or p[i] == 0 else j[i] / p[i]
+
+def added_p99(p, j):
+    return None if p[4] is None or j[4] is None else j[4] - p[4]
+
+kinds = [k for k in ("jail", "trusted") if col(k, 0) or col(k, 1) or col(k, 2)]
+if not kinds:
+    for what, i, unit, f, _ in FIG:
+        print("live %s: plain %s%s (median of %d rounds)" % (what, med(col("plain", i), f), unit,
+                                                            len(col("plain", i))))
+    print("live ping: plain p50 %s us p99 %s us" % (med(col("plain", 3), "%.0f"),
+                                                  med(col("plain", 4), "%.0f")))
+for kind in kinds:
+    n = len(paired(kind, lambda p, j: 0))
+    print({"jail": "live, the laptop inspected (every new flow queued once)",
+           "trusted": "live, the laptop trusted (its flows decided in the kernel)"}[kind] +
+          ": medians of %d rounds, ratios within a round (range over the rounds):" % n)
+    for what, i, unit, f, target in FIG:
+        rs = paired(kind, ratio(i))
+        print("live %s: plain %s%s, jailed %s%s, ratio %s (%s) (target %s)" % (
+            what, med(col("plain", i), f), unit, med(col(kind, i), f), unit,
+            med(rs, "%.2f"), "%.2f-%.2f" % (min(rs), max(rs)) if rs else "n/a", target))
+    print("live ping: plain p50 %s us p99 %s us, jailed p50 %s us p99 %s us" % (
+        med(col("plain", 3), "%.0f"), med(col("plain", 4), "%.0f"),
+        med(col(kind, 3), "%.0f"), med(col(kind, 4), "%.0f")))
+    ds = paired(kind, added_p99)
+    print("live added p99 latency: %s (%s) (target <= 50 us)" % (
+        med(ds, "%+.0f us"), "%+.0f..%+.0f us" % (min(ds), max(ds)) if ds else "n/a"))
+PY
 [ -n "$skipped" ] && echo "live bench: jailed half skipped: $skipped"
 echo "live bench: total $(($(date +%s) - T0)) s"
 exit 0
