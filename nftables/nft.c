@@ -93,6 +93,7 @@ static const char *const ctr_names[__IJNFT_CTR_MAX] = {
 	[IJNFT_CTR_QUEUED] = "queue",
 	[IJNFT_CTR_ACK] = "ack",
 	[IJNFT_CTR_TRUSTED] = "trusted",
+	[IJNFT_CTR_OBSERVED] = "observed",
 	[IJNFT_CTR_MARK_ALLOW] = "mark allow",
 	[IJNFT_CTR_MARK_DENY] = "mark deny",
 	[IJNFT_CTR_MARK_REJECT] = "mark reject",

@@ -112,6 +112,9 @@ struct ijnft_trusted {
 	uint8_t mac[6];
 	uint8_t family;		/* AF_INET or AF_INET6 */
 	uint8_t addr[16];	/* network order; IPv4 in the first 4 bytes */
+	bool observed;		/* the flow's first packet is also copied to
+				 * the NFLOG group observe_group (rule
+				 * `observed` instead of `trusted`) */
 };
 
 /* A LAN prefix: flows towards it are never decided by the trusted rules. */
@@ -147,6 +150,10 @@ struct ijnft_config {
 	 * one per pair).  The arrays are borrowed for the call. */
 	const struct ijnft_trusted *trusted;
 	unsigned int n_trusted;
+	/* The NFLOG group that gets a copy of the first packet of an
+	 * observed device's flow (ijnft_trusted.observed); the packet is not
+	 * held.  Only used if some entry is observed. */
+	uint16_t observe_group;
 	const struct ijnft_prefix *lan;
 	unsigned int n_lan;
 };
@@ -168,6 +175,8 @@ enum ijnft_ctr {
 	IJNFT_CTR_ACK,		/* undecided, payload-less TCP ACK: not queued */
 	IJNFT_CTR_TRUSTED,	/* undecided, from a trusted device to the WAN:
 				 * allowed here */
+	IJNFT_CTR_OBSERVED,	/* the same for an observed device: allowed
+				 * here, and a copy sent to the NFLOG group */
 	IJNFT_CTR_MARK_ALLOW,	/* verdict chain: allow copied to conntrack */
 	IJNFT_CTR_MARK_DENY,	/* verdict chain: deny copied, packet dropped */
 	IJNFT_CTR_MARK_REJECT,	/* verdict chain: reject copied, packet rejected */
