@@ -6,16 +6,18 @@
 #   - TCP connect + 64-byte request + 64-byte response + close rate (netrr tcp-crr)
 #   - UDP request/response rate, a new flow each (netrr udp-rr)
 #   - ping latency p50 / p99
-# Each round measures three kinds one after the other, in an order that
+# Each round measures four kinds one after the other, in an order that
 # rotates from round to round: plain, jailed (the laptop inspected: its
 # profile allows everything out, and every new flow is queued to userspace
 # once, decided at its first packet, then the kernel keeps the verdict in the
-# conntrack mark) and trusted (the same policy with the laptop `trusted:
-# true`, so its flows are decided by the kernel's trusted rules without a
-# round trip, unseen by the daemon).  A ratio is taken within each round
-# (jailed / plain of the same round) and the median over the rounds is
-# reported with its range: the machine's speed drifts by tens of percent
-# within a minute, and pairing cancels what the two phases of a round share.
+# conntrack mark), trusted (the same policy with the laptop `trusted: true`,
+# so its flows are decided by the kernel's trusted rules without a round
+# trip, unseen by the daemon) and observed (`trusted: observed`: decided in
+# the kernel too, and each flow's first packet copied to the daemon through
+# NFLOG, not held).  A ratio is taken within each round (jailed / plain of
+# the same round) and the median over the rounds is reported with its
+# range: the machine's speed drifts by tens of percent within a minute, and
+# pairing cancels what the phases of a round share.
 # Prints figures and ratios; never fails on speed.
 #
 #   B=build sh bench/live.sh        (root; `make bench-live`)
@@ -173,8 +175,9 @@ phase() {
 	if [ "$_k" != plain ]; then
 		printf 'live run %s %-8s queued packets per new flow: tcp-crr %s, udp-rr %s; ' \
 			"$_r" "$_k:" "$_crrq" "$_udpq"
-		printf 'counters now: queue %s, allow %s, trusted %s, budget %s, deny %s\n' \
-			"$(ctr queue)" "$(ctr allow)" "$(ctr trusted)" "$(ctr budget)" "$(ctr deny)"
+		printf 'counters now: queue %s, allow %s, trusted %s, observed %s, budget %s, deny %s\n' \
+			"$(ctr queue)" "$(ctr allow)" "$(ctr trusted)" "$(ctr observed)" "$(ctr budget)" \
+			"$(ctr deny)"
 	fi
 	echo "$_r $_k ${_bulk:--} ${_crr:--} ${_udp:--} ${_p50:--} ${_p99:--}" >>"$TMP/rounds"
 }
@@ -223,18 +226,21 @@ until in_ns srv ss -Hltn "sport = :$PORT" | grep -q .; do
 	sleep 0.1
 done
 echo "live bench: lab $P, laptop 192.168.50.50 -> server $SRV through br0;" \
-	"$RUNS rounds of plain, jailed and trusted, ${SECS} s per rate, $PINGS pings at 10 ms"
+	"$RUNS rounds of plain, jailed, trusted and observed, ${SECS} s per rate, $PINGS pings at 10 ms"
 
 # The same policy with the laptop trusted (docs/policy.md): its flows to the
-# server are decided in the kernel at their first packet.
+# server are decided in the kernel at their first packet; observed: the
+# same, and that first packet is copied to the daemon (NFLOG), not held.
 sed '/^    profile: laptop$/a\    trusted: true' "$POLICY" >"$TMP/trusted.yaml"
+sed '/^    profile: laptop$/a\    trusted: observed' "$POLICY" >"$TMP/observed.yaml"
 
-# One round: the three kinds in an order that rotates with the round.
+# One round: the four kinds in an order that rotates with the round.
 round() {	# round RUN
-	case $(($1 % 3)) in
-	1) _order="plain jail trusted" ;;
-	2) _order="jail trusted plain" ;;
-	*) _order="trusted plain jail" ;;
+	case $(($1 % 4)) in
+	1) _order="plain jail trusted observed" ;;
+	2) _order="jail trusted observed plain" ;;
+	3) _order="trusted observed plain jail" ;;
+	*) _order="observed plain jail trusted" ;;
 	esac
 	for kind in $_order; do
 		if [ $kind = plain ]; then
@@ -242,7 +248,7 @@ round() {	# round RUN
 			continue
 		fi
 		pol=$POLICY
-		[ $kind = trusted ] && pol=$TMP/trusted.yaml
+		[ $kind != jail ] && pol=$TMP/$kind.yaml
 		if [ -z "$skipped" ] && start_daemon "$pol"; then
 			phase $kind "$1"
 			alerts=0
@@ -290,7 +296,7 @@ def ratio(i):
 def added_p99(p, j):
     return None if p[4] is None or j[4] is None else j[4] - p[4]
 
-kinds = [k for k in ("jail", "trusted") if col(k, 0) or col(k, 1) or col(k, 2)]
+kinds = [k for k in ("jail", "trusted", "observed") if col(k, 0) or col(k, 1) or col(k, 2)]
 if not kinds:
     for what, i, unit, f, _ in FIG:
         print("live %s: plain %s%s (median of %d rounds)" % (what, med(col("plain", i), f), unit,
@@ -300,7 +306,8 @@ if not kinds:
 for kind in kinds:
     n = len(paired(kind, lambda p, j: 0))
     print({"jail": "live, the laptop inspected (every new flow queued once)",
-           "trusted": "live, the laptop trusted (its flows decided in the kernel)"}[kind] +
+           "trusted": "live, the laptop trusted (its flows decided in the kernel)",
+           "observed": "live, the laptop observed (decided in the kernel, first packets copied to the daemon)"}[kind] +
           ": medians of %d rounds, ratios within a round (range over the rounds):" % n)
     for what, i, unit, f, target in FIG:
         rs = paired(kind, ratio(i))

@@ -35,8 +35,11 @@ struct live {
 	struct live_shared sh;
 	struct ijrs *rs;		/* nft or iptables (--backend) */
 	struct ijnft_config cfg;
-	struct worker *w[MAX_WORKERS];
-	unsigned n_workers;
+	/* The queues' workers, then the observer (if any policy of this run
+	 * has observed devices): w[n_queues]. */
+	struct worker *w[MAX_WORKERS + 1];
+	unsigned n_workers;		/* n_queues, + 1 with an observer */
+	unsigned n_queues;
 	uint64_t policy_hash;
 	struct live_gen *retired[MAX_RETIRED];
 	unsigned n_retired;

@@ -153,6 +153,14 @@ static void check_reject_answers(const struct live *l, const struct policy *p)
 			  !v4 && !v6 ? "any" : !v4 ? "IPv4" : "IPv6");
 }
 
+static bool has_observed(const struct policy *p)
+{
+	for (size_t i = 0; i < policy_device_count(p); i++)
+		if (policy_device_observed(policy_device_at(p, i)))
+			return true;
+	return false;
+}
+
 /* One LAN prefix more for the trusted rules; false if there is no room. */
 static bool lan_add(struct ijnft_prefix *lan, unsigned int *n, int family,
 		    const uint8_t addr[16], unsigned len)
@@ -179,7 +187,8 @@ static void trusted_of(struct live *l, const struct policy *p,
 {
 	struct ijnft_trusted *t = l->trusted;
 	struct ijnft_prefix *lan = l->lan;
-	unsigned int nt = 0, nl = 0, len;
+	bool observer = l->n_workers > l->n_queues;
+	unsigned int nt = 0, nl = 0, no = 0, unobserved = 0, len;
 	uint8_t addr[16], mac[6];
 	bool fits = true;
 	size_t i, j;
@@ -188,6 +197,7 @@ static void trusted_of(struct live *l, const struct policy *p,
 	cfg->trusted = t;
 	cfg->lan = lan;
 	cfg->n_trusted = cfg->n_lan = 0;
+	cfg->observe_group = (uint16_t)(l->o->queue_first + l->n_queues);
 	for (i = 0; policy_lan_at(p, i, &fam, addr, &len); i++)
 		fits = fits && lan_add(lan, &nl, fam, addr, len);
 	for (i = 0; i < policy_device_count(p); i++) {
@@ -198,6 +208,10 @@ static void trusted_of(struct live *l, const struct policy *p,
 				fits = fits && lan_add(lan, &nl, fam, addr, len);
 			if (!policy_device_trusted(d) || !policy_device_mac(d, mac))
 				continue;
+			if (policy_device_observed(d) && !observer) {
+				unobserved++;
+				continue;	/* inspected, as without trust */
+			}
 			if (nt == IJNFT_MAX_TRUSTED) {
 				fits = false;
 				continue;
@@ -205,6 +219,8 @@ static void trusted_of(struct live *l, const struct policy *p,
 			memcpy(t[nt].mac, mac, 6);
 			t[nt].family = (uint8_t)fam;
 			memcpy(t[nt].addr, addr, 16);
+			t[nt].observed = policy_device_observed(d);
+			no += t[nt].observed;
 			nt++;
 		}
 	}
@@ -214,9 +230,17 @@ static void trusted_of(struct live *l, const struct policy *p,
 			  IJNFT_MAX_TRUSTED, IJNFT_MAX_LAN);
 		return;
 	}
-	if (nt)
+	if (unobserved)
+		log_warnx("observed devices: %u addresses not observed: the daemon "
+			  "started without observed devices, and observing needs a "
+			  "restart; until then their flows are inspected", unobserved);
+	if (nt - no)
 		log_info("trusted devices: %u addresses; their flows to the WAN are "
-			 "allowed in the kernel, unseen by the daemon", nt);
+			 "allowed in the kernel, unseen by the daemon", nt - no);
+	if (no)
+		log_info("observed devices: %u addresses; their flows to the WAN are "
+			 "allowed in the kernel, first packets copied to NFLOG group %u",
+			 no, cfg->observe_group);
 	cfg->n_trusted = nt;
 	cfg->n_lan = nl;
 }
@@ -280,7 +304,7 @@ static struct live_gen *gen_load(struct live *l, uint64_t *hash, struct jbuf *ms
 	}
 	apply_learn(&l->learn_over, g->policy);
 	check_reject_answers(l, g->policy);
-	g->view = devview_new(g->policy, l->n_workers);
+	g->view = devview_new(g->policy, l->n_queues + 1);	/* + the observer */
 	if (!g->view) {
 		log_warn("device view");
 		gen_free(g);
@@ -450,42 +474,51 @@ static void log_devices(const struct live_gen *g)
 static void log_worker_stats(struct live *l)
 {
 	struct worker_stats s;
+	const char *src;
 	unsigned i;
 
 	for (i = 0; i < l->n_workers; i++) {
 		if (!l->w[i])
 			continue;
 		worker_get_stats(l->w[i], &s);
-		log_info("queue %u: %" PRIu64 " packets (%" PRIu64
+		src = worker_observes(l->w[i]) ? "NFLOG group" : "queue";
+		log_info("%s %u: %" PRIu64 " packets (%" PRIu64
 			 " to nDPI), %" PRIu64 " flows decided, %" PRIu64
 			 " late, %" PRIu64 " re-judged, %" PRIu64
 			 " refused (%" PRIu64 " rewritten into a refusal for the initiator)"
 			 "; %.2f packets queued per flow (max %u); %"
 			 PRIu64 " alerts, %" PRIu64 " quarantines, %" PRIu64
-			 " ICMP errors passed unjudged",
-			 worker_queue(l->w[i]), s.packets, s.pl.handed,
+			 " ICMP errors passed unjudged%s",
+			 src, worker_queue(l->w[i]), s.packets, s.pl.handed,
 			 s.decided, s.late, s.rejudged, s.dropped, s.refusals,
 			 s.ended ? (double)s.ended_packets / (double)s.ended
 				 : 0.0,
-			 s.max_packets, s.alerts, s.quarantines, s.icmp_errors);
-		log_info("queue %u: %" PRIu64 " wakeups (%.2f packets each), %"
+			 s.max_packets, s.alerts, s.quarantines, s.icmp_errors,
+			 worker_observes(l->w[i]) ? " (copies: the kernel had let "
+			 "them pass)" : "");
+		if (s.unenforced)
+			log_warnx("%s %u: %" PRIu64 " observed flows judged deny "
+				  "after the kernel had allowed them (written as "
+				  "alert)", src, worker_queue(l->w[i]), s.unenforced);
+		log_info("%s %u: %" PRIu64 " wakeups (%.2f packets each), %"
 			 PRIu64 " verdict sends, %" PRIu64 " marked verdicts (%"
 			 PRIu64 " with the packet replaced), %" PRIu64
-			 " batch accepts, %" PRIu64 " receive overruns (failed open)",
-			 worker_queue(l->w[i]), s.q.wakeups,
+			 " batch accepts, %" PRIu64 " receive overruns (%s)",
+			 src, worker_queue(l->w[i]), s.q.wakeups,
 			 s.q.wakeups ? (double)s.q.received / (double)s.q.wakeups : 0.0,
 			 s.q.sends, s.q.verdict_msgs, s.q.replaced, s.q.batch_msgs,
-			 s.q.enobufs);
+			 s.q.enobufs, worker_observes(l->w[i]) ? "copies lost, "
+			 "their packets passed" : "failed open");
 		if (s.not_ip || s.policy_errors || s.send_errors ||
 		    s.alert_write_errors || s.flow_write_errors ||
 		    s.quarantine_errors || s.acct_full)
-			log_warnx("queue %u: %" PRIu64 " not parsed (accepted), "
+			log_warnx("%s %u: %" PRIu64 " not parsed (accepted), "
 				  "%" PRIu64 " policy errors (allowed), %"
 				  PRIu64 " verdict send errors, %" PRIu64
 				  " alert and %" PRIu64 " flow lines lost, %"
 				  PRIu64 " quarantines failed, %" PRIu64
 				  " decided flows not accounted (table full)",
-				  worker_queue(l->w[i]), s.not_ip,
+				  src, worker_queue(l->w[i]), s.not_ip,
 				  s.policy_errors, s.send_errors,
 				  s.alert_write_errors, s.flow_write_errors,
 				  s.quarantine_errors, s.acct_full);
@@ -768,19 +801,24 @@ static int setup(struct live *l, int ready_fd)
 	if (o->pid_file && *o->pid_file && pidfile_check(o->pid_file) < 0)
 		return -EEXIST;
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	l->n_workers = o->workers ? o->workers
-				  : (unsigned)(ncpu > 0 ? ncpu : 1);
-	if (l->n_workers > MAX_WORKERS)
-		l->n_workers = MAX_WORKERS;
-	if ((unsigned)o->queue_first + l->n_workers > 65536) {
-		log_warnx("--queue %u: queues %u-%u do not exist",
+	l->n_queues = o->workers ? o->workers
+				 : (unsigned)(ncpu > 0 ? ncpu : 1);
+	if (l->n_queues > MAX_WORKERS)
+		l->n_queues = MAX_WORKERS;
+	/* The queues, and the NFLOG group after them for observed flows. */
+	if ((unsigned)o->queue_first + l->n_queues + 1 > 65536) {
+		log_warnx("--queue %u: queues %u-%u and NFLOG group %u do not exist",
 			  o->queue_first, o->queue_first,
-			  o->queue_first + l->n_workers - 1);
+			  o->queue_first + l->n_queues - 1,
+			  o->queue_first + l->n_queues);
 		return -EINVAL;
 	}
+	l->n_workers = l->n_queues;
 	g = gen_load(l, &l->policy_hash, NULL);
 	if (!g)
 		return -EINVAL;
+	if (has_observed(g->policy))
+		l->n_workers++;		/* the observer */
 	atomic_store(&l->sh.current, g);
 	l->sh.pipeline = o->pipeline;
 	if (!o->inspect_set)
@@ -817,7 +855,7 @@ static int setup(struct live *l, int ready_fd)
 	memcpy(l->cfg.ifnames, o->ifnames, sizeof(l->cfg.ifnames));
 	l->cfg.n_ifnames = o->n_ifnames;
 	l->cfg.queue_first = o->queue_first;
-	l->cfg.queue_count = (uint16_t)l->n_workers;
+	l->cfg.queue_count = (uint16_t)l->n_queues;
 	l->cfg.inspect_packets =
 		kernel_budget(l->sh.pipeline.inspect_packets);
 	l->cfg.generation = g->generation;
@@ -842,15 +880,17 @@ static int setup(struct live *l, int ready_fd)
 	l->sh.rs = l->rs;
 	log_info("enforcing with %s", ijrs_describe(l->rs));
 
-	/* Bind every queue before the ruleset sends packets to them. */
+	/* Bind every queue (and the NFLOG group) before the ruleset sends
+	 * packets to them. */
 	for (i = 0; i < l->n_workers; i++) {
-		rc = worker_new(i, (uint16_t)(o->queue_first + i), &l->sh,
-				&l->w[i]);
+		rc = worker_new(i, (uint16_t)(o->queue_first + i), i == l->n_queues,
+				&l->sh, &l->w[i]);
 		if (rc < 0) {
 			errno = -rc;
-			log_warn("cannot bind NFQUEUE %u%s", o->queue_first + i,
-				 rc == -EBUSY ? " (another program holds it)"
-					      : "");
+			log_warn("cannot bind %s %u%s",
+				 i == l->n_queues ? "NFLOG group" : "NFQUEUE",
+				 o->queue_first + i,
+				 rc == -EBUSY ? " (another program holds it)" : "");
 			return rc;
 		}
 	}
@@ -887,13 +927,15 @@ static int setup(struct live *l, int ready_fd)
 		l->pid_written = true;
 	}
 	l->started_ms = live_wall_us() / 1000;
-	log_info("ready: %s %s, %u worker%s on queue%s %u-%u, inspect %u "
+	log_info("ready: %s %s, %u worker%s on queue%s %u-%u%s, inspect %u "
 		 "packets (kernel budget %u), generation %u, %s, policy %s "
 		 "(%zu devices)",
 		 o->mode == IJNFT_MODE_BRIDGE ? "bridge" : "router",
-		 o->ifnames[0], l->n_workers, l->n_workers > 1 ? "s" : "",
-		 l->n_workers > 1 ? "s" : "", o->queue_first,
-		 o->queue_first + l->n_workers - 1,
+		 o->ifnames[0], l->n_queues, l->n_queues > 1 ? "s" : "",
+		 l->n_queues > 1 ? "s" : "", o->queue_first,
+		 o->queue_first + l->n_queues - 1,
+		 l->n_workers > l->n_queues ? ", observer on the NFLOG group "
+		 "after them" : "",
 		 l->sh.pipeline.inspect_packets, l->cfg.inspect_packets,
 		 g->generation, o->fail_closed ? "fail-closed" : "fail-open",
 		 o->config, policy_device_count(g->policy));

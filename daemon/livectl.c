@@ -118,6 +118,7 @@ static void status(struct live *l, struct jbuf *j)
 		worker_get_stats(l->w[i], &ws);
 		json_begin(j);
 		json_u64(j, "queue", worker_queue(l->w[i]));
+		json_bool(j, "observer", worker_observes(l->w[i]));	/* an NFLOG group */
 		json_u64(j, "packets", ws.packets);
 		json_u64(j, "flows_decided", ws.decided);
 		json_u64(j, "flows_active", ws.ft.active);

@@ -1,4 +1,5 @@
-/* nfq.h - one NFQUEUE queue: receive packets, send verdicts.
+/* nfq.h - one NFQUEUE queue: receive packets, send verdicts; or one NFLOG
+ * group: receive copies of packets that went on.
  *
  * The only file that includes libnetfilter_queue.  A struct nfqueue belongs to
  * one thread (its worker); nothing here is shared or locked.
@@ -63,6 +64,17 @@ struct nfqueue_stats {
  * 0 or -errno; *out on success.
  */
 int nfqueue_open(uint16_t queue, uint32_t maxlen, struct nfqueue **out);
+/*
+ * Binds NFLOG group GROUP instead (fails with -EBUSY if another program
+ * holds it): the same receive calls return copies of logged packets, up to
+ * COPY bytes each (the rule's snaplen may cut them shorter), which the
+ * kernel sends in messages of up to QTHRESH packets, or after TIMEOUT_CS
+ * hundredths of a second.  They have id 0 and need no verdict: the verdict
+ * calls do nothing.  A receive overrun (enobufs) means copies were lost;
+ * the packets themselves went on.
+ */
+int nfqueue_open_log(uint16_t group, uint32_t copy, uint32_t qthresh,
+		     uint32_t timeout_cs, struct nfqueue **out);
 /* Unbinds and closes.  Packets still queued in the kernel are dropped by the
  * kernel at that moment: call nfqueue_drain() first.  NULL is a no-op. */
 void nfqueue_close(struct nfqueue *q);
@@ -71,6 +83,16 @@ int nfqueue_fd(const struct nfqueue *q);
 uint16_t nfqueue_queue_num(const struct nfqueue *q);
 /* The kernel sends conntrack info (nfqueue_packet.ct_reply is meaningful). */
 bool nfqueue_conntrack(const struct nfqueue *q);
+/*
+ * One NFLOG packet message (NFULNL_MSG_PACKET, LEN bytes from MSG) into *p,
+ * as nfqueue_recv() reads them for a log group: pointers into MSG, id 0.
+ * -EINVAL if it is not such a message, is cut short, or has no payload;
+ * numbers shorter than 32 bits and a hardware address that is not 6 bytes
+ * are taken as absent.
+ */
+int nfqueue_parse_log(const void *msg, size_t len, struct nfqueue_packet *p);
+/* Opened by nfqueue_open_log(): copies, no verdicts. */
+bool nfqueue_is_log(const struct nfqueue *q);
 
 /*
  * Reads a burst: up to 8 datagrams in one recvmmsg().  With block, waits

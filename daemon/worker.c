@@ -1,4 +1,6 @@
-/* worker.c - NFQUEUE packets through the pipeline, verdicts back. */
+/* worker.c - NFQUEUE packets through the pipeline, verdicts back; or, for
+ * the observer, NFLOG copies of observed flows' first packets through the
+ * same pipeline, without verdicts. */
 #include <errno.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -32,6 +34,9 @@
 #define IFCACHE		32
 /* Kernel queue length; beyond it packets fail open. */
 #define QUEUE_MAXLEN	4096
+/* An observed first packet reaches the observer at most this late
+ * (hundredths of a second), when fewer than a message's worth come. */
+#define OBSERVE_TIMEOUT_CS	10
 
 struct ifcache {
 	uint32_t index;
@@ -283,6 +288,13 @@ static void judge(struct worker *w, struct flow *f, bool again)
 		return;
 	}
 	f->generation = w->gen->generation;
+	if (nfqueue_is_log(w->q) && v.action == POLICY_DENY) {
+		/* An observed flow: the kernel allowed it at this very
+		 * packet.  Say what happened: it passed, with an alert. */
+		v.action = POLICY_ALERT;
+		f->verdict = POLICY_ALERT;
+		w->st.unenforced++;
+	}
 	account(w, f, &v, ifn);
 	emit_alerts(w, f, &v, ifn);
 	watch_decided(w, f, &v, ifn, again);
@@ -545,15 +557,16 @@ static void *worker_main(void *arg)
 	publish_stats(w);
 	if (rc < 0) {
 		errno = -rc;
-		log_warn("worker %u (queue %u) stopped", w->idx,
+		log_warn("worker %u (%s %u) stopped", w->idx,
+			 nfqueue_is_log(w->q) ? "NFLOG group" : "queue",
 			 nfqueue_queue_num(w->q));
 	}
 	atomic_store(&w->error, rc);
 	return NULL;
 }
 
-int worker_new(unsigned idx, uint16_t queue, struct live_shared *sh,
-	       struct worker **out)
+int worker_new(unsigned idx, uint16_t queue, bool observer,
+	       struct live_shared *sh, struct worker **out)
 {
 	static const struct pipeline_ops ops = {
 		.created = on_created,
@@ -585,7 +598,9 @@ int worker_new(unsigned idx, uint16_t queue, struct live_shared *sh,
 		free(w);
 		return rc;
 	}
-	rc = nfqueue_open(queue, QUEUE_MAXLEN, &w->q);
+	rc = observer ? nfqueue_open_log(queue, IJNFT_OBSERVE_SNAPLEN,
+					 IJNFT_OBSERVE_QTHRESHOLD, OBSERVE_TIMEOUT_CS, &w->q)
+		      : nfqueue_open(queue, QUEUE_MAXLEN, &w->q);
 	if (rc < 0) {
 		pipeline_free(w->pl);
 		free(w);
@@ -658,4 +673,9 @@ void worker_get_stats(struct worker *w, struct worker_stats *s)
 uint16_t worker_queue(const struct worker *w)
 {
 	return nfqueue_queue_num(w->q);
+}
+
+bool worker_observes(const struct worker *w)
+{
+	return nfqueue_is_log(w->q);
 }

@@ -82,6 +82,8 @@ struct worker_stats {
 	uint64_t acct_full;	/* decided flows the accounting could not track */
 	uint64_t quarantines, quarantine_errors;
 	uint64_t policy_errors, send_errors;
+	uint64_t unenforced;	/* observer: flows judged deny that the kernel
+				 * had allowed (written as alert) */
 	struct pipeline_stats pl;
 	struct flow_table_stats ft;	/* the flow table's use */
 	struct nfqueue_stats q;	/* the queue socket's */
@@ -93,8 +95,11 @@ struct worker;
  * Binds queue QUEUE (so that packets are taken as soon as the ruleset sends
  * them) and builds the pipeline.  0 or -errno; the thread is not started.
  */
-int worker_new(unsigned idx, uint16_t queue, struct live_shared *sh,
-	       struct worker **out);
+/* A worker on NFQUEUE queue QUEUE; or, with observer, on NFLOG group QUEUE
+ * (copies of observed flows' first packets: judged, logged and watched like
+ * the others, no verdicts). */
+int worker_new(unsigned idx, uint16_t queue, bool observer,
+	       struct live_shared *sh, struct worker **out);
 int worker_start(struct worker *w);
 /* After sh->stop was set: joins, having accepted what was still
  * queued and flushed the flow table. */
@@ -108,6 +113,7 @@ int worker_error(const struct worker *w);
 /* Any thread: the worker's counters as of its last second (it publishes a
  * copy once a second, and a last one when it stops). */
 void worker_get_stats(struct worker *w, struct worker_stats *s);
-uint16_t worker_queue(const struct worker *w);
+uint16_t worker_queue(const struct worker *w);	/* or its NFLOG group */
+bool worker_observes(const struct worker *w);
 
 #endif

@@ -589,6 +589,18 @@ static void rb_counter(struct rule_builder *rb,
 	nftnl_expr_set_u64(e, NFTNL_EXPR_CTR_BYTES, start->bytes[c]);
 }
 
+/* NFLOG: a copy of the packet to group, which goes on (not terminal). */
+static void rb_log(struct rule_builder *rb, uint16_t group)
+{
+	struct nftnl_expr *e = rb_add(rb, "log");
+
+	if (!e)
+		return;
+	nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, group);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOG_SNAPLEN, IJNFT_OBSERVE_SNAPLEN);
+	nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_QTHRESHOLD, IJNFT_OBSERVE_QTHRESHOLD);
+}
+
 static void rb_verdict(struct rule_builder *rb, int verdict)
 {
 	struct nftnl_expr *e = rb_add(rb, "immediate");
@@ -861,10 +873,13 @@ static int put_verdict_chain_rules(struct batch *b,
  *   trusted  meta nfproto ipv4 iiftype ether ether saddr M ip saddr A
  *              ip daddr & mask(P) != P ...  (for every IPv4 LAN prefix P)
  *              ct mark set ct mark & ~0xff03 | gen<<8|1 counter accept
- * (ip6 alike).  Only undecided flows get this far: the verdict goes into
- * conntrack at the flow's first packet, as the daemon's would, and the
- * flow's later packets are the allow rule's.  Carried counters go to the
- * first rule, so their sum stays.
+ * (ip6 alike); an observed entry's rule is `observed`, the same with
+ *              log group G snaplen S queue-threshold Q
+ * before the ct mark: the first packet is copied to the daemon, not held.
+ * Only undecided flows get this far: the verdict goes into conntrack at the
+ * flow's first packet, as the daemon's would, and the flow's later packets
+ * are the allow rule's.  Carried counters go to the first rule of each
+ * kind, so their sums stay.
  */
 static int put_trusted_rules(struct batch *b, const struct ijnft_config *cfg,
 			     const struct ijnft_counters *start)
@@ -872,10 +887,12 @@ static int put_trusted_rules(struct batch *b, const struct ijnft_config *cfg,
 	uint32_t allow = ijnft_ct_mark(cfg->generation, IJNFT_VERDICT_ALLOW);
 	uint16_t ether = ARPHRD_ETHER;
 	struct rule_builder rb;
+	bool carried[2] = { false, false };
 	int ret;
 
 	for (unsigned int i = 0; i < cfg->n_trusted; i++) {
 		const struct ijnft_trusted *t = &cfg->trusted[i];
+		enum ijnft_ctr c = t->observed ? IJNFT_CTR_OBSERVED : IJNFT_CTR_TRUSTED;
 		bool v6 = t->family == AF_INET6;
 		uint8_t nfproto = v6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
 		uint32_t alen = v6 ? 16 : 4;
@@ -902,13 +919,16 @@ static int put_trusted_rules(struct batch *b, const struct ijnft_config *cfg,
 			rb_bitwise(&rb, mask, zero, alen);
 			rb_cmp(&rb, NFT_CMP_NEQ, p->addr, alen);
 		}
+		if (t->observed)
+			rb_log(&rb, cfg->observe_group);
 		rb_ct(&rb, NFT_CT_MARK);
 		rb_maskxor32(&rb, ~IJNFT_MARK_MASK, allow);
 		rb_ct_set_mark(&rb);
-		rb_counter(&rb, i == 0 ? start : NULL, IJNFT_CTR_TRUSTED);
+		rb_counter(&rb, carried[t->observed] ? NULL : start, c);
+		carried[t->observed] = true;
 		rb_verdict(&rb, NF_ACCEPT);
-		if ((ret = rule_put(b, &rb, ctr_names[IJNFT_CTR_TRUSTED],
-				    "add rule trusted")))
+		if ((ret = rule_put(b, &rb, ctr_names[c],
+				    t->observed ? "add rule observed" : "add rule trusted")))
 			return ret;
 	}
 	return 0;
@@ -927,7 +947,8 @@ static int put_trusted_rules(struct batch *b, const struct ijnft_config *cfg,
  *   budget      ct mark & 0x3 == 0 ct packets > N counter accept
  *   ack         meta l4proto tcp tcp flags & 0x1f == ack meta length <= 100
  *                 counter accept
- *   trusted     (one per trusted MAC and address, see put_trusted_rules)
+ *   trusted     (one per trusted MAC and address, see put_trusted_rules;
+ *                 `observed` for observed ones)
  *   queue       counter queue num A-B [bypass]
  * then the verdict chain's rules.
  * set_id is SET_ID_* when the sets are created in the same batch, else 0.

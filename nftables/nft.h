@@ -124,6 +124,14 @@ struct ijnft_prefix {
 	uint8_t addr[16];	/* network order, host bits clear */
 };
 
+/* What an observed flow's first packet carries to the NFLOG group: up to
+ * this many bytes of it, in messages of up to this many packets (the
+ * kernel also flushes a part-filled message after the listener's timeout).
+ * Batches of 8 to 16 gave the best new-flow rate in the lab; 1 (a message
+ * per packet) and 4 cost 0.05 to 0.15 of it (docs/PERFORMANCE.md). */
+#define IJNFT_OBSERVE_SNAPLEN	2048
+#define IJNFT_OBSERVE_QTHRESHOLD	16
+
 #define IJNFT_MAX_TRUSTED	64
 #define IJNFT_MAX_LAN		16
 

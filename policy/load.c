@@ -347,19 +347,21 @@ static void fmt_ms(uint64_t ms, char *buf, size_t len)
 		}
 }
 
-/* trusted: true | false, on a device; checked once the device is whole. */
+/* trusted: true | false | observed, on a device; checked once the device
+ * is whole. */
 static void p_trusted(struct loader *l, const struct ynode *key, const struct ynode *v,
 		      void *obj, const struct field *f)
 {
 	struct policy_device *dev = obj;
 
 	(void)f;
-	if (v->kind != YNODE_SCALAR ||
-	    (strcmp(v->str, "true") && strcmp(v->str, "false"))) {
-		error(l, v, "'%s' must be true or false", key->str);
+	if (v->kind != YNODE_SCALAR || (strcmp(v->str, "true") &&
+	    strcmp(v->str, "false") && strcmp(v->str, "observed"))) {
+		error(l, v, "'%s' must be true, false or observed", key->str);
 		return;
 	}
-	dev->trusted = !strcmp(v->str, "true");
+	dev->observed = !strcmp(v->str, "observed");
+	dev->trusted = dev->observed || !strcmp(v->str, "true");
 	dev->trusted_node = v;
 }
 

@@ -105,6 +105,8 @@ struct policy_device {
 	struct policy_limits own_limits, limits;
 
 	bool trusted;		/* its WAN flows allowed by the kernel */
+	bool observed;		/* ... and their first packets copied to the
+				 * daemon (trusted: observed) */
 
 	/* Only while loading. */
 	const void *trusted_node;	/* the `trusted: true` value, for errors */

@@ -113,6 +113,11 @@ bool policy_device_trusted(const struct policy_device *d)
 	return d && d->trusted;
 }
 
+bool policy_device_observed(const struct policy_device *d)
+{
+	return d && d->observed;
+}
+
 const struct policy_device *policy_device_by_name(const struct policy *p, const char *name)
 {
 	if (!p || !name)
@@ -125,7 +130,7 @@ const struct policy_device *policy_device_by_name(const struct policy *p, const 
 static void learn_device(struct policy_device *d)
 {
 	d->mode = POLICY_MODE_LEARN;
-	d->trusted = false;	/* learning must see its flows */
+	d->trusted = d->observed = false;	/* learning must see its flows */
 }
 
 int policy_set_learn(struct policy *p, const char *name)

@@ -252,6 +252,9 @@ bool policy_device_mac(const struct policy_device *d, uint8_t mac[6]);
  * their first packet (the loader checked it declares a MAC and host
  * addresses and allows any out)? */
 bool policy_device_trusted(const struct policy_device *d);
+/* A trusted device that is also observed (`trusted: observed`): the first
+ * packet of each of those flows is copied to the daemon, not held. */
+bool policy_device_observed(const struct policy_device *d);
 /* The device called NAME ("unknown": the unknown device), or NULL. */
 const struct policy_device *policy_device_by_name(const struct policy *p,
 						  const char *name);

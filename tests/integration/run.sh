@@ -990,6 +990,39 @@ else
 	bad "trusted: iotjaild ready" "$(oneline "$DERR")"
 fi
 
+# ================================================ 10b. observed devices ==
+# The laptop `trusted: observed`: its flows to the WAN are allowed by the
+# kernel at their first packet, as trusted ones, and a copy of that packet
+# reaches the daemon's observer (NFLOG), which logs and judges the flow.
+sed '/^    profile: laptop$/a\    trusted: observed' "$LABPOL" >"$RUN/observed.yaml"
+if dstart observed "$P-br" "$RUN/iotjaild.pid" -c "$RUN/observed.yaml" --bridge br0 -q \
+	--flows "$RUN/observed-flows.jsonl"; then
+	snap o0
+	r=$(dns laptop @$SRV4 www.example.test A)
+	r2=$(get laptop 5 http://www.example.test/)
+	snap o1
+	ob=$(delta observed o0 o1)
+	check "observed: the laptop resolves and browses" "dig: $r, curl: $r2" \
+		eval '[ "$r" = "$WWW4" ] && [ "$r2" = "$OKBODY" ]'
+	check "kernel: its flows were decided by the observed rules" "observed +$ob packets" \
+		eval 'is_num "$ob" && [ "$ob" -ge 2 ]'
+	r=$(get cam 2 -4 http://www.example.test/)
+	check "observed: the cam is still inspected (HTTP denied)" "curl: $r" [ "$r" != "$OKBODY" ]
+	sleep 0.3	# the kernel sends a part-filled batch of copies after 0.1 s
+	stop_check observed
+	n=$(J get "$RUN/observed-flows.jsonl" verdict src_ip=192.168.50.50 dst_ip=$SRV4 dst_port=53 2>/dev/null | sort -u | tr '\n' ' ')
+	n2=$(J get "$RUN/observed-flows.jsonl" verdict src_ip=192.168.50.50 dst_ip=$WWW4 dst_port=80 2>/dev/null | sort -u | tr '\n' ' ')
+	check "observed: the daemon logged the laptop's DNS and HTTP flows, allowed" \
+		"DNS: $n; HTTP: $n2" eval '[ "$n" = "allow " ] && [ "$n2" = "allow " ]'
+	o=$(sed -n 's/.*NFLOG group [0-9]*: \([0-9]*\) packets .*/\1/p' "$DERR" | head -n 1)
+	check "observed: the observer read the copies, and the log says where" \
+		"$(grep -m1 'observed devices' "$DERR"); observer: ${o:-?} packets" \
+		eval 'log_has "observed devices: 2 addresses.*NFLOG group [0-9]+" &&
+		      is_num "$o" && [ "$o" -ge 2 ]'
+else
+	bad "observed: iotjaild ready" "$(oneline "$DERR")"
+fi
+
 # ========================= 11. control socket and iotjailctl (issue 6) ==
 . "$HERE/control.sh"
 

@@ -463,8 +463,8 @@ static void test_generation_batch(void **state)
 	struct fixture *f = *state;
 	struct ijnft_config c = bridge_cfg();
 	struct ijnft_counters start = {
-		.packets = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 },
-		.bytes = { 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120 },
+		.packets = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13 },
+		.bytes = { 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, 130 },
 	};
 	static const char *const want[] = {
 		"begin",
@@ -517,14 +517,14 @@ static void test_generation_batch(void **state)
 	assert_contains(rule(f, "ack"), "[ counter pkts 7 bytes 70 ]");
 	assert_contains(rule(f, "mark allow"), "[ cmp eq reg 1 0x00000601 ] ");
 	assert_contains(rule(f, "mark allow"), "^ 0x00000601 ] ");
-	assert_contains(rule(f, "mark allow"), "[ counter pkts 9 bytes 90 ]");
+	assert_contains(rule(f, "mark allow"), "[ counter pkts 10 bytes 100 ]");
 	assert_contains(f->lines[15], "[ cmp eq reg 1 0x00000602 ] ");
 	assert_contains(f->lines[15], "^ 0x00000602 ] [ ct set mark with reg 1 ]");
 	assert_null(strstr(f->lines[15], "counter"));
 	assert_contains(f->lines[16], "^ 0x00000603 ] [ ct set mark with reg 1 ]");
-	assert_contains(rule(f, "mark deny"), "[ counter pkts 10 bytes 100 ]");
-	assert_contains(rule(f, "mark reject"), "[ counter pkts 11 bytes 110 ]");
-	assert_contains(rule(f, "mark pass"), "[ counter pkts 12 bytes 120 ]");
+	assert_contains(rule(f, "mark deny"), "[ counter pkts 11 bytes 110 ]");
+	assert_contains(rule(f, "mark reject"), "[ counter pkts 12 bytes 120 ]");
+	assert_contains(rule(f, "mark pass"), "[ counter pkts 13 bytes 130 ]");
 	for (int i = 0; i < f->n; i++) {
 		assert_null(strstr(f->lines[i], "table iotjail inet"));
 		assert_null(strstr(f->lines[i], "quarantine table"));
@@ -985,15 +985,19 @@ static void test_counters_preset(void **state)
 {
 	struct fixture *f = *state;
 	struct ijnft_config c = bridge_cfg();
-	static const struct ijnft_trusted two[2] = {
-		{ { 2, 0, 0, 0, 0, 0x50 }, AF_INET, { 192, 168, 1, 50 } },
-		{ { 2, 0, 0, 0, 0, 0x50 }, AF_INET6, { 0xfd } },
+	static const struct ijnft_trusted four[4] = {
+		{ { 2, 0, 0, 0, 0, 0x50 }, AF_INET, { 192, 168, 1, 50 }, false },
+		{ { 2, 0, 0, 0, 0, 0x51 }, AF_INET, { 192, 168, 1, 51 }, true },
+		{ { 2, 0, 0, 0, 0, 0x50 }, AF_INET6, { 0xfd }, false },
+		{ { 2, 0, 0, 0, 0, 0x51 }, AF_INET6, { 0xfd, 1 }, true },
 	};
 	struct ijnft_counters start;
 	int counted = 0;
 
-	c.trusted = two;	/* two trusted rules: the counter in the first */
-	c.n_trusted = 2;
+	/* two trusted and two observed rules: each kind's counter in its
+	 * first rule */
+	c.trusted = four;
+	c.n_trusted = 4;
 	for (int i = 0; i < __IJNFT_CTR_MAX; i++) {
 		start.packets[i] = 1000 + (uint64_t)i;
 		start.bytes[i] = (1ull << 40) + (uint64_t)i;
@@ -1009,7 +1013,7 @@ static void test_counters_preset(void **state)
 		counted++;
 		assert_null(strstr(k + 1, "[ counter "));
 	}
-	assert_int_equal(counted, __IJNFT_CTR_MAX + 3);
+	assert_int_equal(counted, __IJNFT_CTR_MAX + 4);
 	for (int i = 0; i < __IJNFT_CTR_MAX; i++) {
 		char want[96];
 
@@ -1110,6 +1114,59 @@ static void test_trusted_rules(void **state)
 	assert_non_null(strstr(why, "LAN"));
 }
 
+/* Observed devices: the trusted rule with an NFLOG copy of the packet to
+ * the observe group before the verdict goes into conntrack, counted as
+ * `observed`; trusted entries beside them keep their own rule and counter. */
+static void test_observed_rules(void **state)
+{
+	struct fixture *f = *state;
+	struct ijnft_config c = bridge_cfg();
+	static const struct ijnft_trusted t[2] = {
+		{ { 2, 0, 0, 0, 0, 0x50 }, AF_INET, { 192, 168, 1, 50 }, false },
+		{ { 2, 0, 0, 0, 0, 0x51 }, AF_INET, { 192, 168, 1, 51 }, true },
+	};
+	static const struct ijnft_prefix lan[1] = {
+		{ AF_INET, 24, { 192, 168, 1, 0 } },
+	};
+	int q = -1, logs = 0;
+
+	c.generation = 5;
+	c.trusted = t;
+	c.n_trusted = 2;
+	c.lan = lan;
+	c.n_lan = 1;
+	c.observe_group = 7;
+	assert_int_equal(ijnft_config_check(&c, NULL), 0);
+	build_install(f, &c);
+	for (int i = 0; i < f->n; i++) {
+		if (strstr(f->lines[i], "[ log "))
+			logs++;
+		if (strstr(f->lines[i], "\\x06queue\\x00"))
+			q = i;
+	}
+	assert_int_equal(logs, 1);
+	assert_contains(f->lines[q - 2], "\\x08trusted\\x00");
+	assert_null(strstr(f->lines[q - 2], "[ log "));
+	assert_string_equal(f->lines[q - 1],
+		"add rule inet iotjail forward [ meta load nfproto => reg 1 ] ["
+		" cmp eq reg 1 0x00000002 ] ["
+		" meta load iiftype => reg 1 ] ["
+		" cmp eq reg 1 0x00000001 ] ["
+		" payload load 6b @ link header + 6 => reg 1 ] ["
+		" cmp eq reg 1 0x00000002 0x00005100 ] ["
+		" payload load 4b @ network header + 12 => reg 1 ] ["
+		" cmp eq reg 1 0x3301a8c0 ] ["
+		" payload load 4b @ network header + 16 => reg 1 ] ["
+		" bitwise reg 1 = ( reg 1 & 0x00ffffff ) ^ 0x00000000 ] ["
+		" cmp neq reg 1 0x0001a8c0 ] ["
+		" log group 7 snaplen 2048 qthreshold 16 ] ["
+		" ct load mark => reg 1 ] ["
+		" bitwise reg 1 = ( reg 1 & 0xffff00fc ) ^ 0x00000501 ] ["
+		" ct set mark with reg 1 ] ["
+		" counter pkts 0 bytes 0 ] ["
+		" immediate reg 0 accept ] userdata = { \\x00\\x09observed\\x00 }");
+}
+
 static void test_quarantine_batch(void **state)
 {
 	struct fixture *f = *state;
@@ -1172,7 +1229,8 @@ static void test_names(void **state)
 	assert_string_equal(ijnft_ctr_name(IJNFT_CTR_MARK_REJECT), "mark reject");
 	assert_string_equal(ijnft_ctr_name(IJNFT_CTR_MARK_PASS), "mark pass");
 	assert_string_equal(ijnft_ctr_name(IJNFT_CTR_TRUSTED), "trusted");
-	assert_int_equal(__IJNFT_CTR_MAX, 12);
+	assert_string_equal(ijnft_ctr_name(IJNFT_CTR_OBSERVED), "observed");
+	assert_int_equal(__IJNFT_CTR_MAX, 13);
 	/* ijnft_counters() sums rules by comment: names must differ. */
 	for (int i = 0; i < __IJNFT_CTR_MAX; i++) {
 		assert_non_null(ijnft_ctr_name(i));
@@ -1208,6 +1266,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_counters_preset, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_observed_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trusted_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quarantine_batch, setup,
 						teardown),

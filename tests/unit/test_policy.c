@@ -954,7 +954,8 @@ static void test_trusted_getters(void **state)
 		"lan: [192.168.1.0/24, fd00:1::/64]\n"
 		"devices:\n"
 		"  laptop: {mac: '02:00:00:00:00:50', ip: [192.168.1.50, fd00:1::50], out: [any], trusted: true}\n"
-		"  cam: {ip: 192.168.1.10, out: [DNS]}\n";
+		"  cam: {ip: 192.168.1.10, out: [DNS]}\n"
+		"  phone: {mac: '02:00:00:00:00:51', ip: 192.168.1.51, out: [any], trusted: observed}\n";
 	static const char y2[] = "devices:\n  cam: {ip: 10.0.0.10}\n";
 	struct policy *p = load(y), *p2;
 	uint8_t a[16];
@@ -963,7 +964,12 @@ static void test_trusted_getters(void **state)
 
 	(void)state;
 	assert_true(policy_device_trusted(policy_device_at(p, 0)));
+	assert_false(policy_device_observed(policy_device_at(p, 0)));
 	assert_false(policy_device_trusted(policy_device_at(p, 1)));
+	assert_false(policy_device_observed(policy_device_at(p, 1)));
+	/* observed is trusted, and more */
+	assert_true(policy_device_trusted(policy_device_at(p, 2)));
+	assert_true(policy_device_observed(policy_device_at(p, 2)));
 	assert_false(policy_device_trusted(policy_unknown_device(p)));
 	assert_true(policy_device_prefix_at(policy_device_at(p, 0), 1, &fam, a, &len));
 	assert_int_equal(fam, AF_INET6);
@@ -1044,7 +1050,8 @@ static void test_set_learn(void **state)
 		"lan: [10.0.0.0/24]\n"
 		"devices:\n"
 		"  laptop: {mac: '02:00:00:00:00:50', ip: 10.0.0.50, out: [any], trusted: true}\n"
-		"  cam: {ip: 10.0.0.10, out: [DNS]}\n";
+		"  cam: {ip: 10.0.0.10, out: [DNS]}\n"
+		"  phone: {mac: '02:00:00:00:00:51', ip: 10.0.0.51, out: [any], trusted: observed}\n";
 	const struct flow_spec http = { .from = "10.0.0.10", .to = "198.51.100.1",
 					.dport = 80, .proto = "HTTP" };
 	struct policy *p = load(y);
@@ -1066,6 +1073,8 @@ static void test_set_learn(void **state)
 	assert_int_equal(policy_device_mode(policy_unknown_device(p)), POLICY_MODE_ENFORCE);
 	assert_int_equal(policy_set_learn(p, NULL), 0);
 	assert_false(policy_device_trusted(policy_device_by_name(p, "laptop")));
+	assert_false(policy_device_trusted(policy_device_by_name(p, "phone")));
+	assert_false(policy_device_observed(policy_device_by_name(p, "phone")));
 	assert_int_equal(policy_device_mode(policy_device_by_name(p, "unknown")), POLICY_MODE_LEARN);
 	assert_ptr_equal(policy_device_by_name(p, "unknown"), policy_unknown_device(p));
 	assert_null(policy_device_by_name(p, "nobody"));
