@@ -1037,16 +1037,16 @@ static void test_trusted_rules(void **state)
 	struct fixture *f = *state;
 	struct ijnft_config c = bridge_cfg();
 	static const struct ijnft_trusted t[2] = {
-		{ { 2, 0, 0, 0, 0, 0x50 }, AF_INET, { 192, 168, 1, 50 } },
+		{ { 2, 0, 0, 0, 0, 0x50 }, AF_INET, { 192, 168, 1, 50 }, false },
 		{ { 2, 0, 0, 0, 0, 0x50 }, AF_INET6,
-		  { 0xfd, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x50 } },
+		  { 0xfd, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x50 }, false },
 	};
 	static const struct ijnft_prefix lan[3] = {
 		{ AF_INET, 24, { 192, 168, 1, 0 } },
 		{ AF_INET, 8, { 10 } },
 		{ AF_INET6, 64, { 0xfd, 0, 0, 1 } },
 	};
-	static const struct ijnft_trusted bad = { { 2 }, 7, { 0 } };
+	static const struct ijnft_trusted bad = { { 2 }, 7, { 0 }, false };
 	const char *why;
 	int q = -1, n = 0;
 
