@@ -31,6 +31,8 @@ extern char **environ;
 #define CH_QUAR		IJIPT_PREFIX "-QUAR"		/* mangle */
 #define CH_QDROP	IJIPT_PREFIX "-QDROP"		/* mangle */
 #define CH_TRUST	IJIPT_PREFIX "-TRUST"		/* mangle */
+#define CH_OBSERVE	IJIPT_PREFIX "-OBSERVE"		/* mangle, only with
+							 * observed devices */
 #define CH_MALLOW	IJIPT_PREFIX "-MARK-ALLOW"	/* filter */
 #define CH_MPASS	IJIPT_PREFIX "-MARK-PASS"	/* filter */
 #define CH_REJECT	IJIPT_PREFIX "-REJECT"		/* filter */
@@ -38,6 +40,10 @@ extern char **environ;
 
 /* IPv6 header + TCP header + 40 bytes of options, as nft.c's ack rule. */
 #define ACK_MAX_LEN	100
+/* Packets NFLOG gathers in the kernel before sending them to the group, as
+ * nft's `queue-threshold` (sent earlier at the group's flush timeout, 1 s
+ * by default). */
+#define NFLOG_THRESHOLD	32
 #define RUN_TIMEOUT_MS	10000	/* a restore waiting on the xtables lock */
 #define RUN_OUT_MAX	(16u << 20)
 #define EAGAIN_TRIES	3	/* iptables 1.4 takes no lock: a concurrent
@@ -48,6 +54,10 @@ static const char *const filter_chains[] = { CH_MAIN, CH_MALLOW, CH_MPASS,
 					     CH_REJECT };
 static const char *const mangle_chains[] = { CH_MAIN, CH_FWD, CH_QUAR,
 					     CH_QDROP, CH_TRUST };
+#define MAX_CHAINS	6	/* in one table: mangle's and CH_OBSERVE */
+_Static_assert(sizeof(mangle_chains) / sizeof(*mangle_chains) < MAX_CHAINS &&
+	       sizeof(filter_chains) / sizeof(*filter_chains) < MAX_CHAINS,
+	       "MAX_CHAINS too small");
 
 
 /* --- configuration ---------------------------------------------------------- */
@@ -214,6 +224,51 @@ static void put_filter(struct rules *r, const struct ijnft_config *cfg)
 	     "-m connmark --mark 0x%x/0x%x", reject, m);
 }
 
+static int af(enum ijipt_family f)
+{
+	return f == IJIPT_IPV6 ? AF_INET6 : AF_INET;
+}
+
+/* How many of cfg's trusted entries of family f are observed (observed
+ * true) or plainly trusted (false). */
+static unsigned int n_devices(const struct ijnft_config *cfg,
+			      enum ijipt_family f, bool observed)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < cfg->n_trusted; i++)
+		n += cfg->trusted[i].family == af(f) &&
+		     cfg->trusted[i].observed == observed;
+	return n;
+}
+
+/*
+ * IOTJAIL-TRUST or IOTJAIL-OBSERVE: RETURN towards each LAN prefix of the
+ * family, then the nflog target if any (non-terminating: a copy of the
+ * packet to userspace), then the allow written into conntrack, counted as
+ * c.
+ */
+static void put_allow_chain(struct rules *r, const struct ijnft_config *cfg,
+			    const char *chain, const char *nflog, int c)
+{
+	uint32_t allow = ijnft_ct_mark(cfg->generation, IJNFT_VERDICT_ALLOW);
+	char target[128], a[INET6_ADDRSTRLEN];
+
+	for (unsigned int i = 0; i < cfg->n_lan; i++) {
+		const struct ijnft_prefix *p = &cfg->lan[i];
+
+		if (p->family != af(r->fam))
+			continue;
+		addr_text(p->family, p->addr, a, sizeof(a));
+		rule(r, -1, chain, "-j RETURN", "-d %s/%u", a, p->len);
+	}
+	if (nflog)
+		rule(r, -1, chain, nflog, "%s", "");
+	snprintf(target, sizeof(target), "-j CONNMARK --set-xmark 0x%x/0x%x",
+		 allow, IJNFT_MARK_MASK);
+	rule(r, c, chain, target, "%s", "");
+}
+
 /*
  * mangle: nft's `forward` chain.  "accept" is RETURN here: an ACCEPT would
  * also skip the rest of the table's FORWARD, other software's rules.  A
@@ -223,12 +278,12 @@ static void put_mangle(struct rules *r, const struct ijnft_config *cfg,
 		       bool with_qdrop)
 {
 	const uint32_t m = IJNFT_MARK_MASK;
-	int family = r->fam == IJIPT_IPV6 ? AF_INET6 : AF_INET;
+	int family = af(r->fam);
 	unsigned int plen = r->fam == IJIPT_IPV6 ? 128 : 32;
 	uint32_t allow = ijnft_ct_mark(cfg->generation, IJNFT_VERDICT_ALLOW);
 	uint32_t deny = ijnft_ct_mark(cfg->generation, IJNFT_VERDICT_DENY);
 	uint32_t reject = ijnft_ct_mark(cfg->generation, IJNFT_VERDICT_REJECT);
-	unsigned int trusted = 0;
+	unsigned int jumps = 0;
 	char target[128], a[INET6_ADDRSTRLEN];
 
 	for (unsigned int i = 0; i < cfg->n_ifnames; i++) {
@@ -258,14 +313,16 @@ static void put_mangle(struct rules *r, const struct ijnft_config *cfg,
 		if (t->family != family)
 			continue;
 		addr_text(family, t->addr, a, sizeof(a));
-		rule(r, -1, CH_FWD, "-j " CH_TRUST,
+		rule(r, -1, CH_FWD,
+		     t->observed ? "-j " CH_OBSERVE : "-j " CH_TRUST,
 		     "-s %s/%u -m mac --mac-source "
 		     "%02x:%02x:%02x:%02x:%02x:%02x", a, plen, t->mac[0],
 		     t->mac[1], t->mac[2], t->mac[3], t->mac[4], t->mac[5]);
-		trusted++;
+		jumps++;
 	}
-	/* IOTJAIL-TRUST wrote the allow into conntrack: accepted. */
-	if (trusted)
+	/* IOTJAIL-TRUST or -OBSERVE wrote the allow into conntrack:
+	 * accepted. */
+	if (jumps)
 		rule(r, -1, CH_FWD, "-j RETURN", "-m connmark --mark 0x%x/0x%x",
 		     allow, m);
 	if (cfg->queue_count == 1)
@@ -281,18 +338,16 @@ static void put_mangle(struct rules *r, const struct ijnft_config *cfg,
 
 	if (with_qdrop)
 		rule(r, IJNFT_CTR_QUARANTINE, CH_QDROP, "-j DROP", "%s", "");
-	for (unsigned int i = 0; trusted && i < cfg->n_lan; i++) {
-		const struct ijnft_prefix *p = &cfg->lan[i];
-
-		if (p->family != family)
-			continue;
-		addr_text(family, p->addr, a, sizeof(a));
-		rule(r, -1, CH_TRUST, "-j RETURN", "-d %s/%u", a, p->len);
-	}
-	if (trusted) {
+	if (n_devices(cfg, r->fam, false))
+		put_allow_chain(r, cfg, CH_TRUST, NULL, IJNFT_CTR_TRUSTED);
+	/* No --nflog-size (nft's snaplen): iptables 1.4 does not know it, and
+	 * 3.10's xt_NFLOG refuses the flag it sets (XT_NFLOG_MASK is 0 there);
+	 * the copy range the listener asks for applies (docs/iptables.md). */
+	if (n_devices(cfg, r->fam, true)) {
 		snprintf(target, sizeof(target),
-			 "-j CONNMARK --set-xmark 0x%x/0x%x", allow, m);
-		rule(r, IJNFT_CTR_TRUSTED, CH_TRUST, target, "%s", "");
+			 "-j NFLOG --nflog-group %u --nflog-threshold %d",
+			 cfg->observe_group, NFLOG_THRESHOLD);
+		put_allow_chain(r, cfg, CH_OBSERVE, target, IJNFT_CTR_OBSERVED);
 	}
 }
 
@@ -431,7 +486,11 @@ static void put_cleanup(struct sb *s, const char *current, const char *table,
 	}
 }
 
-static bool has_table_of_ours(const char *current, const char *table)
+/* Whether current's section *table has the chain of ours called chain, or
+ * (chain NULL) any chain of ours or rule jumping to one.  current may be
+ * NULL (nothing there). */
+static bool table_has(const char *current, const char *table,
+		      const char *chain)
 {
 	const char *p = current, *line, *name;
 	size_t len, nlen;
@@ -441,8 +500,10 @@ static bool has_table_of_ours(const char *current, const char *table)
 		if (line[0] == '*')
 			in = len - 1 == strlen(table) &&
 			     !memcmp(line + 1, table, len - 1);
-		else if (in && (chain_line(line, len, &name, &nlen) ||
-				hook_line(line, len)))
+		else if (in && chain_line(line, len, &name, &nlen) &&
+			 (!chain || in_list(name, nlen, &chain, 1)))
+			return true;
+		else if (in && !chain && hook_line(line, len))
 			return true;
 	}
 	return false;
@@ -478,6 +539,13 @@ static bool quarantine_chain(const char *name)
  * of current removed, rules, the hook.  Reload (!install): every chain but
  * the quarantine's flushed with -F, which fails on a chain that is not
  * there (not installed) instead of creating it unhooked; rules.
+ *
+ * IOTJAIL-OBSERVE exists only while the family has observed devices, so
+ * that a ruleset without any is the same as before it was added.  A reload
+ * declares it (created, or flushed if there: the previous generation may
+ * have had none); a reload without observed devices deletes it if current
+ * has it or (current NULL) may have it: IOTJAIL-FWD, which alone jumps to
+ * it, was flushed above.
  */
 static int build_ruleset(const struct ijnft_config *cfg, enum ijipt_family f,
 			 bool install, const char *current,
@@ -487,20 +555,31 @@ static int build_ruleset(const struct ijnft_config *cfg, enum ijipt_family f,
 	struct sb s;
 	struct rules r = { .s = &s, .fam = f, .start = start };
 	int ret = check(cfg, f);
+	bool observe;
 
 	if (ret)
 		return ret;
+	observe = n_devices(cfg, f, true) > 0;
 	sb_init(&s, buf, len);
 	for (size_t t = 0; t < sizeof(tables) / sizeof(*tables); t++) {
+		const char *chains[MAX_CHAINS];
+		size_t n = tables[t].n;
+
+		memcpy(chains, tables[t].chains, n * sizeof(*chains));
+		if (t == 1 && observe)	/* mangle */
+			chains[n++] = CH_OBSERVE;
 		sb_printf(&s, "*%s\n", tables[t].name);
-		for (size_t i = 0; i < tables[t].n; i++)
-			if (install)
-				sb_printf(&s, ":%s - [0:0]\n", tables[t].chains[i]);
-			else if (!quarantine_chain(tables[t].chains[i]))
-				sb_printf(&s, "-F %s\n", tables[t].chains[i]);
+		for (size_t i = 0; i < n; i++)
+			if (install || !strcmp(chains[i], CH_OBSERVE))
+				sb_printf(&s, ":%s - [0:0]\n", chains[i]);
+			else if (!quarantine_chain(chains[i]))
+				sb_printf(&s, "-F %s\n", chains[i]);
 		if (install && current)
-			put_cleanup(&s, current, tables[t].name,
-				    tables[t].chains, tables[t].n);
+			put_cleanup(&s, current, tables[t].name, chains, n);
+		if (!install && t == 1 && !observe &&
+		    (!current || table_has(current, tables[t].name, CH_OBSERVE)))
+			sb_printf(&s, ":%s - [0:0]\n-X %s\n", CH_OBSERVE,
+				  CH_OBSERVE);
 		if (t == 0)
 			put_filter(&r, cfg);
 		else
@@ -519,11 +598,11 @@ int ijipt_build_install(const struct ijnft_config *cfg, enum ijipt_family f,
 }
 
 int ijipt_build_generation(const struct ijnft_config *cfg,
-			   enum ijipt_family f,
+			   enum ijipt_family f, const char *current,
 			   const struct ijnft_counters *start, char *buf,
 			   size_t len)
 {
-	return build_ruleset(cfg, f, false, NULL, start, buf, len);
+	return build_ruleset(cfg, f, false, current, start, buf, len);
 }
 
 int ijipt_build_quarantine(const struct ijipt_quarantine *q, unsigned int n,
@@ -560,7 +639,7 @@ int ijipt_build_remove(const char *current, char *buf, size_t len)
 	if (!current)
 		return 0;
 	for (size_t i = 0; i < sizeof(tables) / sizeof(*tables); i++) {
-		if (!has_table_of_ours(current, tables[i].name))
+		if (!table_has(current, tables[i].name, NULL))
 			continue;
 		sb_printf(&s, "*%s\n", tables[i].name);
 		put_cleanup(&s, current, tables[i].name, NULL, 0);
@@ -1245,8 +1324,10 @@ static void put_probe(struct sb *s, enum ijipt_family f)
 		  "-m length --length 0:100 -j RETURN\n"
 		  "-A %s -d %s -j CONNMARK --set-xmark 0x101/0xff03\n"
 		  "-A %s -j NFQUEUE --queue-balance 0:1 --queue-bypass\n"
+		  "-A %s -j NFLOG --nflog-group 1 --nflog-threshold %d\n"
 		  "COMMIT\n", CH_PROBE, CH_PROBE, CH_PROBE, CH_PROBE,
-		  f == IJIPT_IPV6 ? "fd00::/8" : "10.0.0.0/8", CH_PROBE);
+		  f == IJIPT_IPV6 ? "fd00::/8" : "10.0.0.0/8", CH_PROBE,
+		  CH_PROBE, NFLOG_THRESHOLD);
 }
 
 int ijipt_probe(struct ijipt *h)
@@ -1324,7 +1405,8 @@ static int generation_fn(const void *arg, char *buf, size_t len)
 {
 	const struct install_arg *a = arg;
 
-	return ijipt_build_generation(a->cfg, a->f, a->start, buf, len);
+	return ijipt_build_generation(a->cfg, a->f, a->current, a->start, buf,
+				      len);
 }
 
 static int remove_fn(const void *arg, char *buf, size_t len)
@@ -1393,9 +1475,10 @@ int ijipt_install(struct ijipt *h, const struct ijnft_config *cfg)
 	return ret;
 }
 
-/* Counters of family f (lock held or not: reading needs none). */
+/* Counters of family f (lock held or not: reading needs none); *saved, if
+ * not NULL, gets the iptables-save -c text they came from (malloc'd). */
 static int family_counters(struct ijipt *h, enum ijipt_family f,
-			   struct ijnft_counters *out)
+			   struct ijnft_counters *out, char **saved)
 {
 	char *text = NULL;
 	int ret = save(h, f, true, &text);
@@ -1404,7 +1487,10 @@ static int family_counters(struct ijipt *h, enum ijipt_family f,
 	if (ret)
 		return ret;
 	ret = ijipt_parse_counters(text, out);
-	free(text);
+	if (saved)
+		*saved = text;
+	else
+		free(text);
 	if (ret == 0) {
 		set_err(h, "%s: no chain of ours (%s*): not installed",
 			base(h->save[f]), IJIPT_PREFIX);
@@ -1414,10 +1500,11 @@ static int family_counters(struct ijipt *h, enum ijipt_family f,
 }
 
 static int apply_generation(struct ijipt *h, const struct ijnft_config *cfg,
-			    enum ijipt_family f,
+			    enum ijipt_family f, const char *current,
 			    const struct ijnft_counters *start)
 {
-	struct install_arg a = { .cfg = cfg, .f = f, .start = start };
+	struct install_arg a = { .cfg = cfg, .f = f, .current = current,
+				 .start = start };
 	char *text = NULL;
 	int ret = build_alloc(generation_fn, &a, &text);
 
@@ -1430,30 +1517,35 @@ static int apply_generation(struct ijipt *h, const struct ijnft_config *cfg,
 int ijipt_set_generation(struct ijipt *h, const struct ijnft_config *cfg)
 {
 	struct ijnft_counters start[__IJIPT_FAMILY_MAX];
+	char *cur[__IJIPT_FAMILY_MAX] = { NULL };
 	int ret, f;
 
 	if ((ret = op_start_config(h, cfg)))
 		return ret;
 	pthread_mutex_lock(&h->sh->mu);
 	for (f = 0; f < __IJIPT_FAMILY_MAX && !ret; f++)
-		ret = family_counters(h, f, &start[f]);
+		ret = family_counters(h, f, &start[f], &cur[f]);
 	for (f = 0; f < __IJIPT_FAMILY_MAX && !ret; f++)
-		if ((ret = apply_generation(h, cfg, f, &start[f])))
+		if ((ret = apply_generation(h, cfg, f, cur[f], &start[f])))
 			break;
 	if (ret && h->have_last && ret != -ENOENT) {
 		/* Half applied (an earlier family, or filter before mangle):
-		 * put the previous generation back everywhere. */
+		 * put the previous generation back everywhere.  What is there
+		 * now is not what was saved (current NULL: an
+		 * IOTJAIL-OBSERVE the failed change created goes too). */
 		char keep[ERR_MAX];
 
 		memcpy(keep, h->err, sizeof(keep));
 		for (int g = 0; g <= f && g < __IJIPT_FAMILY_MAX; g++)
-			apply_generation(h, &h->last, g, &start[g]);
+			apply_generation(h, &h->last, g, NULL, &start[g]);
 		memcpy(h->err, keep, sizeof(keep));
 		h->failed = true;
 	} else if (!ret) {
 		keep_last(h, cfg);
 	}
 	pthread_mutex_unlock(&h->sh->mu);
+	for (f = 0; f < __IJIPT_FAMILY_MAX; f++)
+		free(cur[f]);
 	return ret;
 }
 
@@ -1620,7 +1712,7 @@ int ijipt_counters(struct ijipt *h, struct ijnft_counters *out)
 	op_start(h);
 	memset(out, 0, sizeof(*out));
 	for (int f = 0; f < __IJIPT_FAMILY_MAX; f++) {
-		if ((ret = family_counters(h, f, &fam)))
+		if ((ret = family_counters(h, f, &fam, NULL)))
 			return ret;
 		for (int c = 0; c < __IJNFT_CTR_MAX; c++) {
 			out->packets[c] += fam.packets[c];

@@ -7,8 +7,10 @@
  * ip6tables, each hooked by one rule at the top of FORWARD:
  *
  *   mangle (priority -150)  IOTJAIL, IOTJAIL-FWD, IOTJAIL-QUAR,
- *                           IOTJAIL-QDROP, IOTJAIL-TRUST: what nft's
- *                           `forward` chain does, ending in NFQUEUE
+ *                           IOTJAIL-QDROP, IOTJAIL-TRUST, and
+ *                           IOTJAIL-OBSERVE while there are observed
+ *                           devices: what nft's `forward` chain does,
+ *                           ending in NFQUEUE
  *   filter (priority 0)     IOTJAIL, IOTJAIL-MARK-ALLOW, IOTJAIL-MARK-PASS,
  *                           IOTJAIL-REJECT: nft's `verdict` chain (the
  *                           daemon's packet mark copied into the conntrack
@@ -92,10 +94,12 @@ int ijipt_build_install(const struct ijnft_config *cfg, enum ijipt_family f,
  * Reload: flushes and refills every chain but the quarantine's (`-F`, which
  * fails if the chain is missing), counters preset from start (the counters
  * of family f; NULL: zero).  Every counter goes into the first rule that
- * carries its name.
+ * carries its name.  IOTJAIL-OBSERVE is declared (created or flushed) when
+ * the family has observed devices, else deleted if current (iptables-save
+ * output of family f) has it, or always if current is NULL (unknown).
  */
 int ijipt_build_generation(const struct ijnft_config *cfg,
-			   enum ijipt_family f,
+			   enum ijipt_family f, const char *current,
 			   const struct ijnft_counters *start, char *buf,
 			   size_t len);
 /* IOTJAIL-QUAR flushed and refilled with q[0..n). */

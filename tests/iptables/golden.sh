@@ -12,7 +12,10 @@
 #   - install: our hook first in FORWARD of mangle and filter, v4 and v6,
 #     other software's rules and chains kept; installing again (or over a
 #     crashed run's leftovers: a duplicate hook, a stale chain) leaves
-#     exactly one ruleset; set_generation changes the marks only, keeps the
+#     exactly one ruleset; observed devices: their rules as iptables-save
+#     prints them (tests/iptables/observed-save.rules), IOTJAIL-OBSERVE
+#     deleted by a reload or an install without them, created by a reload
+#     with them; set_generation changes the marks only, keeps the
 #     quarantine, and fails naming the iptables line when a chain is gone;
 #     quarantine add (timeout replaced) / del / expiry; remove leaves
 #     iptables-save exactly as it was before; installing one backend
@@ -22,11 +25,14 @@
 #     generation re-queued, the verdict chain fed with packet marks as the
 #     daemon sets them (allow/deny copied with other bits kept, first-packet
 #     and stale denies, reject answered with ICMP admin-prohibited and TCP
-#     reset, the pass bit), pure ACKs not queued, trusted devices, every
-#     counter against `iptables -L -v`, counters carried over a reload,
-#     fail-closed, router-mode scope.
+#     reset, the pass bit), pure ACKs not queued, trusted devices, observed
+#     devices (allowed and counted apart, the first packet copied to the
+#     NFLOG group: tcpdump -i nflog:G), every counter against
+#     `iptables -L -v`, counters carried over a reload, fail-closed,
+#     router-mode scope.
 # Needs iptables (iptables-legacy*, ip6tables-legacy*) and iproute2; skips
-# with a line saying why otherwise.
+# with a line saying why otherwise (the NFLOG capture: tcpdump).
+# IOTJAIL_UPDATE_GOLDEN=1 rewrites tests/iptables/observed-save.rules.
 set -u
 B=${B:-build}
 LABEL=iptables
@@ -82,7 +88,7 @@ fi
 
 # The unit tests' golden texts are what this iptables-restore accepts
 # (--test: parsed and checked against the kernel's extensions, not committed).
-for r in bridge router-fail-closed trusted; do
+for r in bridge router-fail-closed trusted observed; do
 	sed -n '/^# iptables$/,/^# ip6tables$/p' "tests/iptables/$r.rules" |
 		ip netns exec "$NS" iptables-legacy-restore --noflush --test &&
 		sed -n '/^# ip6tables$/,$p' "tests/iptables/$r.rules" |
@@ -125,6 +131,42 @@ ipt6 -I FORWARD 1 -j IOTJAIL
 run "install over leftovers" drv install bridge=br-jail gen=1 inspect=3 queue=0:2
 saved >"$tmp/install3"
 expect "install over leftovers: duplicate hook and stale chain gone" "" "$(diff "$tmp/install1" "$tmp/install3")"
+
+# --- observed devices ------------------------------------------------------------------
+# ourrules: our part of mangle, both families, as iptables-save prints it
+ourrules() {
+	for s in iptables-legacy-save ip6tables-legacy-save; do
+		echo "# $s -t mangle"
+		ip netns exec "$NS" $s -t mangle | grep -E '^(\*|COMMIT)|IOTJAIL' |
+			sed 's/ \[[0-9]*:[0-9]*\]$//'
+	done
+}
+obs="trusted=02:00:00:00:00:0b/10.99.0.2 observed=02:00:00:00:00:0a/10.99.0.1
+	observed=02:00:00:00:00:0a/fd99::1 lanprefix=10.98.0.0/16
+	lanprefix=fd98::/64 observe-group=5"
+# shellcheck disable=SC2086 # $obs: one option per word
+run "install with observed devices" drv install bridge=br-jail gen=1 inspect=3 queue=0:2 $obs
+ourrules >"$tmp/observed"
+[ -z "${IOTJAIL_UPDATE_GOLDEN:-}" ] || cp "$tmp/observed" tests/iptables/observed-save.rules
+expect "observed: iptables-save as tests/iptables/observed-save.rules" "" \
+	"$(diff tests/iptables/observed-save.rules "$tmp/observed")"
+run "reload without observed devices" drv generation bridge=br-jail gen=2 inspect=3 \
+	queue=0:2 trusted=02:00:00:00:00:0b/10.99.0.2
+expect "reload without observed devices: IOTJAIL-OBSERVE deleted" 0 "$(count mangle 'IOTJAIL-OBSERVE')"
+expect "reload without observed devices: NFLOG gone" 0 "$(count mangle 'NFLOG')"
+expect "reload without observed devices: trusted kept" 1 "$(count mangle '-j IOTJAIL-TRUST$')"
+# shellcheck disable=SC2086
+run "reload with observed devices" drv generation bridge=br-jail gen=3 inspect=3 queue=0:2 $obs
+expect "reload with observed devices: IOTJAIL-OBSERVE created, both families" 2 \
+	"$(count mangle '^:IOTJAIL-OBSERVE ')"
+expect "reload with observed devices: their jumps" 2 "$(count mangle '^-A IOTJAIL-FWD .*-j IOTJAIL-OBSERVE$')"
+expect "reload with observed devices: NFLOG to group 5" 2 \
+	"$(count mangle '^-A IOTJAIL-OBSERVE -j NFLOG --nflog-group 5 --nflog-threshold 32$')"
+expect "reload with observed devices: generation 3" 2 \
+	"$(count mangle '^-A IOTJAIL-OBSERVE .*--comment observed -j CONNMARK --set-xmark 0x301/0xff03$')"
+run "install without observed devices" drv install bridge=br-jail gen=1 inspect=3 queue=0:2
+saved >"$tmp/install4"
+expect "install over observed devices: the same ruleset as without" "" "$(diff "$tmp/install1" "$tmp/install4")"
 
 # --- set_generation, quarantine -----------------------------------------------------------
 run "quarantine add (timeout)" drv qadd 02:00:00:00:00:01 60000
@@ -217,6 +259,63 @@ marks() {
 # post RULE...: an observer after our hook in filter FORWARD
 post() { ipt -A FORWARD "$@"; }
 
+# observed_checks: installs observed devices itself.  A observed, B
+# trusted: each flow allowed at its first packet and counted apart; a
+# listener on the NFLOG group (tcpdump in NS) gets A's first packet, and
+# nothing else.
+observed_checks() {
+	if ! command -v tcpdump >/dev/null 2>&1; then
+		echo "iptables: observed devices' NFLOG copy not checked: no tcpdump"
+	fi
+	run "install observed" drv install bridge=br-jail gen=2 inspect=1000 queue=0:2 \
+		observed=02:00:00:00:00:0a/10.99.0.1 trusted=02:00:00:00:00:0b/10.99.0.2 \
+		lanprefix=10.98.0.0/16 observe-group=5
+	tpid=
+	if command -v tcpdump >/dev/null 2>&1; then
+		ip netns exec "$NS" timeout 20 tcpdump -U -n -i nflog:5 -w "$tmp/nflog.pcap" \
+			2>"$tmp/tcpdump.err" &
+		tpid=$!
+		i=0
+		while ! grep -q listening "$tmp/tcpdump.err" && [ $i -lt 50 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+	fi
+	snap
+	expect "observed: the flow passes" 5 "$(send 5023 5)"
+	expect "observed: its first packet decided by observed" 1 "$(delta observed)"
+	expect "observed: not by trusted" 0 "$(delta trusted)"
+	expect "observed: the rest by allow (conntrack)" 4 "$(delta allow)"
+	expect "observed: nothing queued" 0 "$(delta queue)"
+	snap
+	ip netns exec "$NSB" "$DRV" udp-send 10.99.0.1 7000 5024 3
+	expect "trusted next to observed: first packet by trusted" 1 "$(delta trusted)"
+	expect "trusted next to observed: not by observed" 0 "$(delta observed)"
+	if [ -n "$tpid" ]; then
+		# NFLOG sends when 32 packets are gathered or after a second.
+		i=0
+		while [ "$(tcpdump -r "$tmp/nflog.pcap" 2>/dev/null | wc -l)" -lt 1 ] && [ $i -lt 50 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		sleep 1.5
+		kill "$tpid" 2>/dev/null
+		wait "$tpid"
+		# (cut: tcpdump decodes port 7000 as AFS rx)
+		expect "observed: NFLOG group 5 got the flow's first packet, only it" \
+			"IP 10.99.0.1.5023 > 10.99.0.2.7000" \
+			"$(tcpdump -r "$tmp/nflog.pcap" -n -t 2>/dev/null | cut -d: -f1)"
+		expect "observed: ... its payload" 1 "$(tcpdump -r "$tmp/nflog.pcap" -n -A 2>/dev/null | grep -c 'iotjail 0')"
+	fi
+	run "install observed, B's network a LAN prefix" drv install bridge=br-jail gen=2 \
+		inspect=1000 queue=0:2 observed=02:00:00:00:00:0a/10.99.0.1 lanprefix=10.99.0.0/24 \
+		observe-group=5
+	snap
+	expect "observed to the LAN: passes (bypass)" 5 "$(send 5025 5)"
+	expect "observed to the LAN: not observed's" 0 "$(delta observed)"
+	expect "observed to the LAN: queued" 5 "$(delta queue)"
+}
+
 if ! traffic; then
 	echo "iptables: traffic tests skipped: cannot build the bridge (br_netfilter?)"
 elif [ "$(drv sysctl)" != "acct 1 bridge-nf 1" ]; then
@@ -262,11 +361,16 @@ else
 		ok || ko "A's observer rules"
 	verdict_checks
 	trusted_checks
+	observed_checks
 
 	# Every counter as `iptables -L -v` lists it, and carried by a reload:
-	# fresh flows (new source ports) for each counter but ack.
-	run "reinstall for the counters" drv install bridge=br-jail gen=2 inspect=3 queue=0:2 \
-		trusted=02:00:00:00:00:0b/10.99.0.2
+	# fresh flows (new source ports) for each counter but ack.  A is
+	# observed, but its flows to B (a LAN prefix) are not: only its flow
+	# to 10.99.0.3 (outside, through B's port) is.
+	devs="trusted=02:00:00:00:00:0b/10.99.0.2 observed=02:00:00:00:00:0a/10.99.0.1
+		lanprefix=10.99.0.2/32 observe-group=5"
+	# shellcheck disable=SC2086 # $devs: one option per word
+	run "reinstall for the counters" drv install bridge=br-jail gen=2 inspect=3 queue=0:2 $devs
 	helper -p udp --sport 5030 -m connmark --mark 0/0xff03 -j MARK --set-mark 0x201
 	helper -p udp --sport 5031 -m connbytes --connbytes 2:2 $bytes -j MARK --set-mark 0x202
 	helper -p udp --sport 5032 -m connbytes --connbytes 2:2 $bytes -j MARK --set-mark 0x203
@@ -276,12 +380,14 @@ else
 	send 5035 2 >/dev/null
 	run "release" drv qdel 02:00:00:00:00:0a
 	ip netns exec "$NSB" "$DRV" udp-send 10.99.0.1 7000 5036 2
+	ip -n "$NSA" neigh replace 10.99.0.3 lladdr 02:00:00:00:00:0b dev eth0
+	ip netns exec "$NSA" "$DRV" udp-send 10.99.0.3 7000 5037 2
 	listed_checks
 	expect "counters: all but ack counted something" 0 \
 		"$(drv counters | awk -F '\t' '$1 != "ack" && $2 == 0' | wc -l)"
 	drv counters >"$tmp/c1"
-	run "set_generation 3" drv generation bridge=br-jail gen=3 inspect=3 queue=0:2 \
-		trusted=02:00:00:00:00:0b/10.99.0.2
+	# shellcheck disable=SC2086
+	run "set_generation 3" drv generation bridge=br-jail gen=3 inspect=3 queue=0:2 $devs
 	drv counters >"$tmp/c2"
 	expect "set_generation carries every counter" "$(cat "$tmp/c1")" "$(cat "$tmp/c2")"
 	ipt -t mangle -F IJTEST

@@ -12,6 +12,8 @@
  *   nftdrv generation [OPTIONS]          kind=auto|native|xt fail-closed
  *                                        bridge=NAME | lan=IF,IF,...
  *                                        trusted=MAC/ADDR (repeatable)
+ *                                        observed=MAC/ADDR (repeatable)
+ *                                        observe-group=N
  *                                        lanprefix=ADDR/LEN (repeatable)
  *   nftdrv qadd MAC [TIMEOUT_MS]
  *   nftdrv qwait MAC TIMEOUT_MS        adds MAC with a timeout, expires as
@@ -97,6 +99,8 @@ static int parse_options(struct ijnft_config *cfg, int argc, char **argv)
 
 		if (sscanf(a, "gen=%u", &x) == 1)
 			cfg->generation = (uint8_t)x;
+		else if (sscanf(a, "observe-group=%u", &x) == 1)
+			cfg->observe_group = (uint16_t)x;
 		else if (sscanf(a, "inspect=%u", &x) == 1)
 			cfg->inspect_packets = x;
 		else if (sscanf(a, "queue=%u:%u", &x, &y) == 2) {
@@ -124,12 +128,14 @@ static int parse_options(struct ijnft_config *cfg, int argc, char **argv)
 				snprintf(cfg->ifnames[cfg->n_ifnames++],
 					 IJNFT_IFNAMSIZ, "%s", t);
 			free(list);
-		} else if (!strncmp(a, "trusted=", 8) && cfg->n_trusted < IJNFT_MAX_TRUSTED) {
+		} else if ((!strncmp(a, "trusted=", 8) || !strncmp(a, "observed=", 9)) &&
+			   cfg->n_trusted < IJNFT_MAX_TRUSTED) {
 			struct ijnft_trusted *t = &trusted[cfg->n_trusted];
 			const char *addr;
 			char mac[32];
 
-			if (split_slash(a + 8, mac, sizeof(mac), &addr) < 0 ||
+			t->observed = a[0] == 'o';
+			if (split_slash(strchr(a, '=') + 1, mac, sizeof(mac), &addr) < 0 ||
 			    parse_mac(mac, t->mac) < 0 ||
 			    parse_addr(addr, &t->family, t->addr) < 0)
 				return -1;

@@ -1,7 +1,8 @@
 /*
  * Unit tests of the iptables backend's text (nftables/ipt.h), no kernel,
  * no root: the iptables-restore input for bridge and router mode, IPv4 and
- * IPv6, fail-closed, trusted devices, quarantine, reload with counters,
+ * IPv6, fail-closed, trusted and observed devices, quarantine, reload with
+ * counters,
  * reinstall and removal over what iptables-save shows, against golden
  * files tests/iptables/NAME.rules; properties every ruleset must have; the
  * parsers of iptables-save's output; the configuration checks.
@@ -94,6 +95,22 @@ static struct ijnft_config trusted_cfg(void)
 	return c;
 }
 
+static struct ijnft_trusted observed[3];
+
+/* trusted_cfg() with its second IPv4 device observed: IPv4 has a trusted
+ * and an observed device, IPv6 only a trusted one.  (Its own array:
+ * trusted_cfg()'s stays trusted only.) */
+static struct ijnft_config observed_cfg(void)
+{
+	struct ijnft_config c = trusted_cfg();
+
+	memcpy(observed, trusted, sizeof(observed));
+	observed[2].observed = true;
+	c.trusted = observed;
+	c.observe_group = 7;
+	return c;
+}
+
 /* text must equal tests/iptables/NAME, or (IOTJAIL_UPDATE_GOLDEN) becomes it. */
 static void golden(const char *name, const char *text)
 {
@@ -183,6 +200,14 @@ static void test_install_trusted(void **state)
 	golden_install("trusted.rules", &c);
 }
 
+static void test_install_observed(void **state)
+{
+	struct ijnft_config c = observed_cfg();
+
+	(void)state;
+	golden_install("observed.rules", &c);
+}
+
 /* Counts lines of text starting with prefix. */
 static int lines_with(const char *text, const char *prefix)
 {
@@ -198,8 +223,9 @@ static int lines_with(const char *text, const char *prefix)
  * What every installed ruleset must have, whatever the configuration:
  * each table section complete (declared chains, one hook inserted first,
  * COMMIT), every target chain declared in its table, every counter named
- * once at least (trusted only with trusted devices), the scope rules per
- * interface and direction, bypass exactly when fail-open.
+ * once at least (trusted and observed only with such devices in the
+ * family, and NFLOG and IOTJAIL-OBSERVE only with observed ones), the
+ * scope rules per interface and direction, bypass exactly when fail-open.
  */
 static void check_properties(const struct ijnft_config *c, enum ijipt_family f)
 {
@@ -208,6 +234,11 @@ static void check_properties(const struct ijnft_config *c, enum ijipt_family f)
 	char *line, *save = NULL;
 	char declared[2][16][32];
 	int nd[2] = { 0, 0 }, table = -1;
+	unsigned int n[2] = { 0, 0 };	/* trusted, observed of the family */
+
+	for (unsigned int i = 0; i < c->n_trusted; i++)
+		if (c->trusted[i].family == (f == IJIPT_IPV6 ? AF_INET6 : AF_INET))
+			n[c->trusted[i].observed]++;
 
 	assert_non_null(filter);
 	assert_non_null(mangle);
@@ -220,11 +251,14 @@ static void check_properties(const struct ijnft_config *c, enum ijipt_family f)
 		char want[64];
 
 		snprintf(want, sizeof(want), "--comment \"%s\" ", ijnft_ctr_name(k));
-		if (k == IJNFT_CTR_TRUSTED && !c->n_trusted)
+		if ((k == IJNFT_CTR_TRUSTED && !n[0]) ||
+		    (k == IJNFT_CTR_OBSERVED && !n[1]))
 			assert_null(strstr(t, want));
 		else
 			assert_non_null(strstr(t, want));
 	}
+	assert_int_equal(strstr(t, " -j NFLOG ") != NULL, n[1] > 0);
+	assert_int_equal(lines_with(t, ":IOTJAIL-OBSERVE - [0:0]"), n[1] > 0);
 	for (unsigned int i = 0; i < c->n_ifnames; i++) {
 		char in[64], out[64];
 
@@ -263,32 +297,78 @@ static void check_properties(const struct ijnft_config *c, enum ijipt_family f)
 
 static void test_properties(void **state)
 {
-	struct ijnft_config cs[3] = { bridge_cfg(), router_cfg(), trusted_cfg() };
+	struct ijnft_config cs[4] = { bridge_cfg(), router_cfg(), trusted_cfg(),
+				      observed_cfg() };
 
 	(void)state;
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		for (int f = 0; f < __IJIPT_FAMILY_MAX; f++)
 			check_properties(&cs[i], f);
 }
 
-/* A reload: counters carried into the first rule of each name. */
-static void test_generation(void **state)
+/* What iptables-save shows of an installed ruleset, enough for the
+ * reload's builder (which looks for IOTJAIL-OBSERVE in mangle only). */
+static const char saved_plain[] =
+	"*mangle\n:FORWARD ACCEPT [0:0]\n:IOTJAIL - [0:0]\n"
+	":IOTJAIL-FWD - [0:0]\n:IOTJAIL-TRUST - [0:0]\n"
+	"-A FORWARD -j IOTJAIL\nCOMMIT\n"
+	"*filter\n:IOTJAIL-OBSERVE - [0:0]\nCOMMIT\n";
+static const char saved_observe[] =
+	"*mangle\n:FORWARD ACCEPT [0:0]\n:IOTJAIL - [0:0]\n"
+	":IOTJAIL-FWD - [0:0]\n:IOTJAIL-OBSERVE - [0:0]\n"
+	":IOTJAIL-TRUST - [0:0]\n-A FORWARD -j IOTJAIL\n"
+	"-A IOTJAIL-FWD -s 10.0.0.1/32 -j IOTJAIL-OBSERVE\n"
+	"[3:300] -A IOTJAIL-OBSERVE -m comment --comment observed -j CONNMARK --set-xmark 0x501/0xff03\n"
+	"COMMIT\n";
+
+static char *build_generation(const struct ijnft_config *c,
+			      enum ijipt_family f, const char *current,
+			      const struct ijnft_counters *start)
 {
-	struct ijnft_config c = bridge_cfg();
-	struct ijnft_counters start;
 	char *buf = malloc(TEXT_MAX);
 	int n;
 
-	(void)state;
 	assert_non_null(buf);
+	n = ijipt_build_generation(c, f, current, start, buf, TEXT_MAX);
+	assert_true(n > 0 && n < TEXT_MAX);
+	assert_int_equal((size_t)n, strlen(buf));
+	return buf;
+}
+
+/* Counters 100 + k packets, 10000 + k bytes for counter k. */
+static struct ijnft_counters numbered_counters(void)
+{
+	struct ijnft_counters start;
+
 	memset(&start, 0, sizeof(start));
 	for (int k = 0; k < __IJNFT_CTR_MAX; k++) {
 		start.packets[k] = 100 + (uint64_t)k;
 		start.bytes[k] = 10000 + (uint64_t)k;
 	}
+	return start;
+}
+
+/* "[P:B] " of counter k as numbered_counters() presets it. */
+static const char *preset(enum ijnft_ctr k)
+{
+	static char s[32];
+
+	snprintf(s, sizeof(s), "[%d:%d] ", 100 + (int)k, 10000 + (int)k);
+	return s;
+}
+
+#define DEL_OBSERVE ":IOTJAIL-OBSERVE - [0:0]\n-X IOTJAIL-OBSERVE\n"
+
+/* A reload: counters carried into the first rule of each name. */
+static void test_generation(void **state)
+{
+	struct ijnft_config c = bridge_cfg();
+	struct ijnft_counters start = numbered_counters();
+	char *buf, *unknown, *at;
+
+	(void)state;
 	c.generation = 6;
-	n = ijipt_build_generation(&c, IJIPT_IPV4, &start, buf, TEXT_MAX);
-	assert_true(n > 0 && n < TEXT_MAX);
+	buf = build_generation(&c, IJIPT_IPV4, saved_plain, &start);
 	golden("generation.rules", buf);
 	/* The quarantine's chains are not touched; the others only flushed
 	 * (-F fails when not installed); no hook changes. */
@@ -300,12 +380,117 @@ static void test_generation(void **state)
 	assert_null(strstr(buf, "FORWARD"));
 	/* A reject counter over two rules: all of it on the first. */
 	assert_int_equal(lines_with(buf, "[102:10002] -A IOTJAIL-REJECT -p tcp"), 1);
-	/* Every counter once, but quarantine's (its rule is kept) and
-	 * trusted's (no trusted device here). */
-	assert_int_equal(lines_with(buf, "["), __IJNFT_CTR_MAX - 2);
-	assert_null(strstr(buf, "[100:"));
-	assert_null(strstr(buf, "[107:"));
+	/* Every counter once, but quarantine's (its rule is kept),
+	 * trusted's and observed's (no such device here). */
+	assert_int_equal(lines_with(buf, "["), __IJNFT_CTR_MAX - 3);
+	assert_null(strstr(buf, preset(IJNFT_CTR_QUARANTINE)));
+	assert_null(strstr(buf, preset(IJNFT_CTR_TRUSTED)));
+	assert_null(strstr(buf, preset(IJNFT_CTR_OBSERVED)));
+	/* No IOTJAIL-OBSERVE in current's mangle (filter's is not ours to
+	 * look at): nothing about it.  current unknown, or with one:
+	 * deleted, once IOTJAIL-FWD (its only user) is flushed; the rest
+	 * the same. */
+	assert_null(strstr(buf, "OBSERVE"));
+	for (int i = 0; i < 2; i++) {
+		unknown = build_generation(&c, IJIPT_IPV4,
+					   i ? saved_observe : NULL, &start);
+		at = strstr(unknown, "-F IOTJAIL-TRUST\n" DEL_OBSERVE);
+		assert_non_null(at);
+		at += strlen("-F IOTJAIL-TRUST\n");
+		memmove(at, at + strlen(DEL_OBSERVE),
+			strlen(at + strlen(DEL_OBSERVE)) + 1);
+		assert_string_equal(unknown, buf);
+		free(unknown);
+	}
 	free(buf);
+}
+
+/* A reload with observed devices: IOTJAIL-OBSERVE declared (it may not be
+ * there yet), its counter carried; without them in a family, gone. */
+static void test_generation_observed(void **state)
+{
+	struct ijnft_config c = observed_cfg();
+	struct ijnft_counters start = numbered_counters();
+	char *buf, want[256];
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		buf = build_generation(&c, IJIPT_IPV4,
+				       i ? saved_observe : saved_plain, &start);
+		assert_int_equal(lines_with(buf, ":IOTJAIL-OBSERVE - [0:0]"), 1);
+		assert_null(strstr(buf, "-F IOTJAIL-OBSERVE"));
+		assert_null(strstr(buf, "-X "));
+		snprintf(want, sizeof(want), "\n%s-A IOTJAIL-OBSERVE -m comment "
+			 "--comment \"observed\" -j CONNMARK --set-xmark "
+			 "0x501/0xff03\n", preset(IJNFT_CTR_OBSERVED));
+		assert_non_null(strstr(buf, want));
+		snprintf(want, sizeof(want), "\n%s-A IOTJAIL-TRUST -m comment "
+			 "--comment \"trusted\" ", preset(IJNFT_CTR_TRUSTED));
+		assert_non_null(strstr(buf, want));
+		assert_int_equal(lines_with(buf, "["), __IJNFT_CTR_MAX - 1);
+		free(buf);
+	}
+	/* IPv6 has no observed device. */
+	buf = build_generation(&c, IJIPT_IPV6, saved_observe, &start);
+	assert_non_null(strstr(buf, DEL_OBSERVE));
+	assert_null(strstr(buf, "NFLOG"));
+	assert_null(strstr(buf, preset(IJNFT_CTR_OBSERVED)));
+	free(buf);
+}
+
+/* The observed device's rules, as docs/iptables.md shows them. */
+static void test_observed(void **state)
+{
+	static const char fwd[] =
+		"-A IOTJAIL-FWD -s 192.168.50.10/32 -m mac --mac-source 02:00:00:00:50:10 -j IOTJAIL-TRUST\n"
+		"-A IOTJAIL-FWD -s 192.168.50.11/32 -m mac --mac-source 02:00:00:00:50:11 -j IOTJAIL-OBSERVE\n"
+		"-A IOTJAIL-FWD -m connmark --mark 0x501/0xff03 -j RETURN\n"
+		"-A IOTJAIL-FWD -m comment --comment \"queue\" -j NFQUEUE ";
+	static const char chain[] =
+		"-A IOTJAIL-OBSERVE -d 192.168.50.0/24 -j RETURN\n"
+		"-A IOTJAIL-OBSERVE -d 10.1.0.0/16 -j RETURN\n"
+		"-A IOTJAIL-OBSERVE -j NFLOG --nflog-group 7 --nflog-threshold 32\n"
+		"-A IOTJAIL-OBSERVE -m comment --comment \"observed\" -j CONNMARK --set-xmark 0x501/0xff03\n";
+	struct ijnft_config cs[3] = { bridge_cfg(), router_cfg(), trusted_cfg() };
+	struct ijnft_config c = observed_cfg();
+	char *t;
+
+	(void)state;
+	t = build_install(&c, IJIPT_IPV4, NULL);
+	assert_non_null(strstr(t, fwd));
+	assert_non_null(strstr(t, chain));
+	assert_int_equal(lines_with(t, "-A IOTJAIL-OBSERVE "), 4);
+	assert_int_equal(lines_with(t, "-A IOTJAIL-TRUST "), 3);
+	assert_int_equal(lines_with(t, "-A IOTJAIL-FWD -m connmark --mark 0x501/0xff03 -j RETURN"), 1);
+	assert_true(strstr(t, ":IOTJAIL-OBSERVE - [0:0]") > strstr(t, "*mangle"));
+	free(t);
+	/* The other family has no observed device: nothing of it. */
+	t = build_install(&c, IJIPT_IPV6, NULL);
+	assert_null(strstr(t, "OBSERVE"));
+	assert_null(strstr(t, "NFLOG"));
+	assert_null(strstr(t, "\"observed\""));
+	free(t);
+	/* Every device observed: the trust chain is there but empty; the
+	 * group as given. */
+	for (unsigned int i = 0; i < c.n_trusted; i++)
+		observed[i].observed = true;
+	c.observe_group = 65535;
+	t = build_install(&c, IJIPT_IPV6, NULL);
+	assert_int_equal(lines_with(t, ":IOTJAIL-TRUST - [0:0]"), 1);
+	assert_int_equal(lines_with(t, "-A IOTJAIL-TRUST "), 0);
+	assert_non_null(strstr(t, "-A IOTJAIL-OBSERVE -d fd50::/64 -j RETURN\n"
+				  "-A IOTJAIL-OBSERVE -j NFLOG --nflog-group 65535 "
+				  "--nflog-threshold 32\n"));
+	assert_null(strstr(t, "\"trusted\""));
+	free(t);
+	/* Trusted only, or nothing: no NFLOG anywhere. */
+	for (int i = 0; i < 3; i++)
+		for (int f = 0; f < __IJIPT_FAMILY_MAX; f++) {
+			t = build_install(&cs[i], f, NULL);
+			assert_null(strstr(t, "NFLOG"));
+			assert_null(strstr(t, "OBSERVE"));
+			free(t);
+		}
 }
 
 static void test_quarantine(void **state)
@@ -383,6 +568,27 @@ static void test_reinstall(void **state)
 	free(t);
 }
 
+/* A leftover IOTJAIL-OBSERVE: kept (flushed) when observed devices
+ * remain, deleted when none does. */
+static void test_reinstall_observed(void **state)
+{
+	struct ijnft_config with = observed_cfg(), without = trusted_cfg();
+	char *t;
+
+	(void)state;
+	t = build_install(&with, IJIPT_IPV4, saved_observe);
+	assert_int_equal(lines_with(t, ":IOTJAIL-OBSERVE - [0:0]"), 1);
+	assert_null(strstr(t, "-X IOTJAIL-OBSERVE"));
+	assert_int_equal(lines_with(t, "-A IOTJAIL-OBSERVE "), 4);
+	free(t);
+	t = build_install(&without, IJIPT_IPV4, saved_observe);
+	assert_int_equal(lines_with(t, ":IOTJAIL-OBSERVE - [0:0]"), 1);
+	assert_int_equal(lines_with(t, "-X IOTJAIL-OBSERVE"), 1);
+	assert_null(strstr(t, "-A IOTJAIL-OBSERVE "));
+	assert_null(strstr(t, "-j IOTJAIL-OBSERVE"));
+	free(t);
+}
+
 static void test_remove(void **state)
 {
 	char buf[4096];
@@ -428,23 +634,62 @@ static const char saved_counters[] =
 	"[6:60] -A IOTJAIL-MARK-ALLOW -m comment --comment \"mark allow\" -j CONNMARK --set-xmark 0x501/0xff03\n"
 	"COMMIT\n";
 
+/* Trusted and observed devices: counted apart, each over its rules. */
+static const char saved_devices[] =
+	"*mangle\n"
+	"[11:1100] -A IOTJAIL-FWD -s 10.0.0.1/32 -m mac --mac-source 02:00:00:00:00:01 -j IOTJAIL-TRUST\n"
+	"[13:1300] -A IOTJAIL-FWD -s 10.0.0.2/32 -m mac --mac-source 02:00:00:00:00:02 -j IOTJAIL-OBSERVE\n"
+	"[2:200] -A IOTJAIL-TRUST -d 10.0.0.0/8 -j RETURN\n"
+	"[9:900] -A IOTJAIL-TRUST -m comment --comment trusted -j CONNMARK --set-xmark 0x501/0xff03\n"
+	"[1:100] -A IOTJAIL-OBSERVE -d 10.0.0.0/8 -j RETURN\n"
+	"[12:1200] -A IOTJAIL-OBSERVE -j NFLOG --nflog-group 7 --nflog-threshold 32\n"
+	"[12:1200] -A IOTJAIL-OBSERVE -m comment --comment \"observed\" -j CONNMARK --set-xmark 0x501/0xff03\n"
+	"COMMIT\n";
+
+/* What ijipt_parse_counters() finds in text: rules of ours, and exactly
+ * these counters (the others 0). */
+struct counted {
+	enum ijnft_ctr k;
+	uint64_t packets, bytes;
+};
+
+static void check_parsed(const char *text, int rules, const struct counted *w,
+			 size_t n)
+{
+	struct ijnft_counters c, want;
+
+	memset(&c, 0, sizeof(c));
+	memset(&want, 0, sizeof(want));
+	for (size_t i = 0; i < n; i++) {
+		want.packets[w[i].k] = w[i].packets;
+		want.bytes[w[i].k] = w[i].bytes;
+	}
+	assert_int_equal(ijipt_parse_counters(text, &c), rules);
+	assert_memory_equal(&c, &want, sizeof(c));
+}
+
 static void test_parse_counters(void **state)
 {
-	struct ijnft_counters c;
+	/* Our rules only (not the probe's, not other software's); rules
+	 * without a comment count as ours but add nothing; mark reject's
+	 * two rules summed. */
+	static const struct counted plain[] = {
+		{ IJNFT_CTR_DENY, 5, 500 },
+		{ IJNFT_CTR_QUEUED, 7, 700 },
+		{ IJNFT_CTR_MARK_REJECT, 6, 60 },
+		{ IJNFT_CTR_MARK_ALLOW, 6, 60 },
+	};
+	/* Only the rules named after them: not the jumps, the LAN
+	 * RETURNs or NFLOG. */
+	static const struct counted devices[] = {
+		{ IJNFT_CTR_TRUSTED, 9, 900 },
+		{ IJNFT_CTR_OBSERVED, 12, 1200 },
+	};
 
 	(void)state;
-	memset(&c, 0, sizeof(c));
-	/* Our rules only (not the probe's, not other software's); rules
-	 * without a comment count as ours but add nothing. */
-	assert_int_equal(ijipt_parse_counters(saved_counters, &c), 6);
-	assert_int_equal(c.packets[IJNFT_CTR_DENY], 5);
-	assert_int_equal(c.bytes[IJNFT_CTR_DENY], 500);
-	assert_int_equal(c.packets[IJNFT_CTR_QUEUED], 7);
-	assert_int_equal(c.packets[IJNFT_CTR_MARK_REJECT], 6);
-	assert_int_equal(c.bytes[IJNFT_CTR_MARK_REJECT], 60);
-	assert_int_equal(c.packets[IJNFT_CTR_MARK_ALLOW], 6);
-	assert_int_equal(c.packets[IJNFT_CTR_ALLOW], 0);
-	assert_int_equal(ijipt_parse_counters("*filter\nCOMMIT\n", &c), 0);
+	check_parsed(saved_counters, 6, plain, sizeof(plain) / sizeof(*plain));
+	check_parsed(saved_devices, 7, devices, sizeof(devices) / sizeof(*devices));
+	check_parsed("*filter\nCOMMIT\n", 0, NULL, 0);
 }
 
 static void test_parse_quarantine(void **state)
@@ -515,10 +760,14 @@ int main(void)
 		cmocka_unit_test(test_install_bridge),
 		cmocka_unit_test(test_install_router_fail_closed),
 		cmocka_unit_test(test_install_trusted),
+		cmocka_unit_test(test_install_observed),
 		cmocka_unit_test(test_properties),
 		cmocka_unit_test(test_generation),
+		cmocka_unit_test(test_generation_observed),
+		cmocka_unit_test(test_observed),
 		cmocka_unit_test(test_quarantine),
 		cmocka_unit_test(test_reinstall),
+		cmocka_unit_test(test_reinstall_observed),
 		cmocka_unit_test(test_remove),
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_parse_counters),
