@@ -40,10 +40,10 @@ extern char **environ;
 
 /* IPv6 header + TCP header + 40 bytes of options, as nft.c's ack rule. */
 #define ACK_MAX_LEN	100
-/* Packets NFLOG gathers in the kernel before sending them to the group, as
- * nft's `queue-threshold` (sent earlier at the group's flush timeout, 1 s
- * by default). */
-#define NFLOG_THRESHOLD	32
+/* Packets NFLOG gathers in the kernel before sending them to the group:
+ * nft's `queue-threshold` (sent earlier at the group's flush timeout, which
+ * the daemon sets to 0.1 s). */
+#define NFLOG_THRESHOLD	IJNFT_OBSERVE_QTHRESHOLD
 #define RUN_TIMEOUT_MS	10000	/* a restore waiting on the xtables lock */
 #define RUN_OUT_MAX	(16u << 20)
 #define EAGAIN_TRIES	3	/* iptables 1.4 takes no lock: a concurrent

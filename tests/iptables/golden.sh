@@ -161,7 +161,7 @@ expect "reload with observed devices: IOTJAIL-OBSERVE created, both families" 2 
 	"$(count mangle '^:IOTJAIL-OBSERVE ')"
 expect "reload with observed devices: their jumps" 2 "$(count mangle '^-A IOTJAIL-FWD .*-j IOTJAIL-OBSERVE$')"
 expect "reload with observed devices: NFLOG to group 5" 2 \
-	"$(count mangle '^-A IOTJAIL-OBSERVE -j NFLOG --nflog-group 5 --nflog-threshold 32$')"
+	"$(count mangle '^-A IOTJAIL-OBSERVE -j NFLOG --nflog-group 5 --nflog-threshold 16$')"
 expect "reload with observed devices: generation 3" 2 \
 	"$(count mangle '^-A IOTJAIL-OBSERVE .*--comment observed -j CONNMARK --set-xmark 0x301/0xff03$')"
 run "install without observed devices" drv install bridge=br-jail gen=1 inspect=3 queue=0:2
@@ -258,63 +258,6 @@ marks() {
 }
 # post RULE...: an observer after our hook in filter FORWARD
 post() { ipt -A FORWARD "$@"; }
-
-# observed_checks: installs observed devices itself.  A observed, B
-# trusted: each flow allowed at its first packet and counted apart; a
-# listener on the NFLOG group (tcpdump in NS) gets A's first packet, and
-# nothing else.
-observed_checks() {
-	if ! command -v tcpdump >/dev/null 2>&1; then
-		echo "iptables: observed devices' NFLOG copy not checked: no tcpdump"
-	fi
-	run "install observed" drv install bridge=br-jail gen=2 inspect=1000 queue=0:2 \
-		observed=02:00:00:00:00:0a/10.99.0.1 trusted=02:00:00:00:00:0b/10.99.0.2 \
-		lanprefix=10.98.0.0/16 observe-group=5
-	tpid=
-	if command -v tcpdump >/dev/null 2>&1; then
-		ip netns exec "$NS" timeout 20 tcpdump -U -n -i nflog:5 -w "$tmp/nflog.pcap" \
-			2>"$tmp/tcpdump.err" &
-		tpid=$!
-		i=0
-		while ! grep -q listening "$tmp/tcpdump.err" && [ $i -lt 50 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-	fi
-	snap
-	expect "observed: the flow passes" 5 "$(send 5023 5)"
-	expect "observed: its first packet decided by observed" 1 "$(delta observed)"
-	expect "observed: not by trusted" 0 "$(delta trusted)"
-	expect "observed: the rest by allow (conntrack)" 4 "$(delta allow)"
-	expect "observed: nothing queued" 0 "$(delta queue)"
-	snap
-	ip netns exec "$NSB" "$DRV" udp-send 10.99.0.1 7000 5024 3
-	expect "trusted next to observed: first packet by trusted" 1 "$(delta trusted)"
-	expect "trusted next to observed: not by observed" 0 "$(delta observed)"
-	if [ -n "$tpid" ]; then
-		# NFLOG sends when 32 packets are gathered or after a second.
-		i=0
-		while [ "$(tcpdump -r "$tmp/nflog.pcap" 2>/dev/null | wc -l)" -lt 1 ] && [ $i -lt 50 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-		sleep 1.5
-		kill "$tpid" 2>/dev/null
-		wait "$tpid"
-		# (cut: tcpdump decodes port 7000 as AFS rx)
-		expect "observed: NFLOG group 5 got the flow's first packet, only it" \
-			"IP 10.99.0.1.5023 > 10.99.0.2.7000" \
-			"$(tcpdump -r "$tmp/nflog.pcap" -n -t 2>/dev/null | cut -d: -f1)"
-		expect "observed: ... its payload" 1 "$(tcpdump -r "$tmp/nflog.pcap" -n -A 2>/dev/null | grep -c 'iotjail 0')"
-	fi
-	run "install observed, B's network a LAN prefix" drv install bridge=br-jail gen=2 \
-		inspect=1000 queue=0:2 observed=02:00:00:00:00:0a/10.99.0.1 lanprefix=10.99.0.0/24 \
-		observe-group=5
-	snap
-	expect "observed to the LAN: passes (bypass)" 5 "$(send 5025 5)"
-	expect "observed to the LAN: not observed's" 0 "$(delta observed)"
-	expect "observed to the LAN: queued" 5 "$(delta queue)"
-}
 
 if ! traffic; then
 	echo "iptables: traffic tests skipped: cannot build the bridge (br_netfilter?)"

@@ -246,8 +246,10 @@ EOF
 		ip netns exec "$NSA" nft delete table inet ijseen
 
 		trusted_checks
+		observed_checks
 		run "reinstall for the counters" drv install bridge=br-jail gen=2 inspect=1000 queue=0:2 \
-			trusted=02:00:00:00:00:0a/10.99.0.1
+			trusted=02:00:00:00:00:0a/10.99.0.1 observed=02:00:00:00:00:0b/10.99.0.2 \
+			observe-group=5
 
 		# ijnft_counters() sums the rules of both chains by comment: the
 		# numbers nft lists, for every counter.

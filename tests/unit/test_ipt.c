@@ -449,7 +449,7 @@ static void test_observed(void **state)
 	static const char chain[] =
 		"-A IOTJAIL-OBSERVE -d 192.168.50.0/24 -j RETURN\n"
 		"-A IOTJAIL-OBSERVE -d 10.1.0.0/16 -j RETURN\n"
-		"-A IOTJAIL-OBSERVE -j NFLOG --nflog-group 7 --nflog-threshold 32\n"
+		"-A IOTJAIL-OBSERVE -j NFLOG --nflog-group 7 --nflog-threshold 16\n"
 		"-A IOTJAIL-OBSERVE -m comment --comment \"observed\" -j CONNMARK --set-xmark 0x501/0xff03\n";
 	struct ijnft_config cs[3] = { bridge_cfg(), router_cfg(), trusted_cfg() };
 	struct ijnft_config c = observed_cfg();
@@ -480,7 +480,7 @@ static void test_observed(void **state)
 	assert_int_equal(lines_with(t, "-A IOTJAIL-TRUST "), 0);
 	assert_non_null(strstr(t, "-A IOTJAIL-OBSERVE -d fd50::/64 -j RETURN\n"
 				  "-A IOTJAIL-OBSERVE -j NFLOG --nflog-group 65535 "
-				  "--nflog-threshold 32\n"));
+				  "--nflog-threshold 16\n"));
 	assert_null(strstr(t, "\"trusted\""));
 	free(t);
 	/* Trusted only, or nothing: no NFLOG anywhere. */
@@ -642,7 +642,7 @@ static const char saved_devices[] =
 	"[2:200] -A IOTJAIL-TRUST -d 10.0.0.0/8 -j RETURN\n"
 	"[9:900] -A IOTJAIL-TRUST -m comment --comment trusted -j CONNMARK --set-xmark 0x501/0xff03\n"
 	"[1:100] -A IOTJAIL-OBSERVE -d 10.0.0.0/8 -j RETURN\n"
-	"[12:1200] -A IOTJAIL-OBSERVE -j NFLOG --nflog-group 7 --nflog-threshold 32\n"
+	"[12:1200] -A IOTJAIL-OBSERVE -j NFLOG --nflog-group 7 --nflog-threshold 16\n"
 	"[12:1200] -A IOTJAIL-OBSERVE -m comment --comment \"observed\" -j CONNMARK --set-xmark 0x501/0xff03\n"
 	"COMMIT\n";
 
