@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -248,6 +249,31 @@ static uint32_t attr_be32(const struct nlattr *a)
 	return a ? ntohl(mnl_attr_get_u32(a)) : 0;
 }
 
+/* The source MAC and the interfaces, from the attributes NFQUEUE and
+ * NFLOG both send (their hardware address structs are the same). */
+_Static_assert(sizeof(struct nfqnl_msg_packet_hw) == sizeof(struct nfulnl_msg_packet_hw) &&
+	       offsetof(struct nfqnl_msg_packet_hw, hw_addr) ==
+	       offsetof(struct nfulnl_msg_packet_hw, hw_addr),
+	       "NFQUEUE and NFLOG hardware addresses differ");
+static void take_link(struct nfqueue_packet *p, const struct nlattr *hwaddr,
+		      const struct nlattr *in, const struct nlattr *out,
+		      const struct nlattr *physin, const struct nlattr *physout)
+{
+	if (hwaddr && mnl_attr_get_payload_len(hwaddr) >=
+			      sizeof(struct nfqnl_msg_packet_hw)) {
+		const struct nfqnl_msg_packet_hw *hw = mnl_attr_get_payload(hwaddr);
+
+		if (ntohs(hw->hw_addrlen) == 6) {
+			p->has_mac = true;
+			memcpy(p->mac, hw->hw_addr, 6);
+		}
+	}
+	p->indev = attr_be32(in);
+	p->outdev = attr_be32(out);
+	p->physindev = attr_be32(physin);
+	p->physoutdev = attr_be32(physout);
+}
+
 /* Fill P from a NFQNL_MSG_PACKET message.  -EINVAL if it lacks what every
  * packet message has (header, payload); the caller then accepts by id if it
  * has one. */
@@ -271,21 +297,9 @@ static int parse_packet(const struct nlmsghdr *nlh, struct nfqueue_packet *p,
 	p->len = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
 	p->orig_len = attr[NFQA_CAP_LEN] ? attr_be32(attr[NFQA_CAP_LEN])
 					 : p->len;
-	if (attr[NFQA_HWADDR] &&
-	    mnl_attr_get_payload_len(attr[NFQA_HWADDR]) >=
-		    sizeof(struct nfqnl_msg_packet_hw)) {
-		const struct nfqnl_msg_packet_hw *hw =
-			mnl_attr_get_payload(attr[NFQA_HWADDR]);
-
-		if (ntohs(hw->hw_addrlen) == 6) {
-			p->has_mac = true;
-			memcpy(p->mac, hw->hw_addr, 6);
-		}
-	}
-	p->indev = attr_be32(attr[NFQA_IFINDEX_INDEV]);
-	p->outdev = attr_be32(attr[NFQA_IFINDEX_OUTDEV]);
-	p->physindev = attr_be32(attr[NFQA_IFINDEX_PHYSINDEV]);
-	p->physoutdev = attr_be32(attr[NFQA_IFINDEX_PHYSOUTDEV]);
+	take_link(p, attr[NFQA_HWADDR], attr[NFQA_IFINDEX_INDEV],
+		  attr[NFQA_IFINDEX_OUTDEV], attr[NFQA_IFINDEX_PHYSINDEV],
+		  attr[NFQA_IFINDEX_PHYSOUTDEV]);
 	if (attr[NFQA_SKB_INFO])
 		p->gso = (attr_be32(attr[NFQA_SKB_INFO]) & NFQA_SKB_GSO) != 0;
 	p->mark = attr_be32(attr[NFQA_MARK]);
@@ -327,21 +341,9 @@ static int parse_log_packet(const struct nlmsghdr *nlh, struct nfqueue_packet *p
 	}
 	p->data = mnl_attr_get_payload(attr[NFULA_PAYLOAD]);
 	p->len = p->orig_len = mnl_attr_get_payload_len(attr[NFULA_PAYLOAD]);
-	if (attr[NFULA_HWADDR] &&
-	    mnl_attr_get_payload_len(attr[NFULA_HWADDR]) >=
-		    sizeof(struct nfulnl_msg_packet_hw)) {
-		const struct nfulnl_msg_packet_hw *hw =
-			mnl_attr_get_payload(attr[NFULA_HWADDR]);
-
-		if (ntohs(hw->hw_addrlen) == 6) {
-			p->has_mac = true;
-			memcpy(p->mac, hw->hw_addr, 6);
-		}
-	}
-	p->indev = attr_be32(attr[NFULA_IFINDEX_INDEV]);
-	p->outdev = attr_be32(attr[NFULA_IFINDEX_OUTDEV]);
-	p->physindev = attr_be32(attr[NFULA_IFINDEX_PHYSINDEV]);
-	p->physoutdev = attr_be32(attr[NFULA_IFINDEX_PHYSOUTDEV]);
+	take_link(p, attr[NFULA_HWADDR], attr[NFULA_IFINDEX_INDEV],
+		  attr[NFULA_IFINDEX_OUTDEV], attr[NFULA_IFINDEX_PHYSINDEV],
+		  attr[NFULA_IFINDEX_PHYSOUTDEV]);
 	p->mark = attr_be32(attr[NFULA_MARK]);
 	return 0;
 }

@@ -1011,7 +1011,9 @@ if dstart observed "$P-br" "$RUN/iotjaild.pid" -c "$RUN/observed.yaml" --bridge 
 	sleep 0.3	# the kernel sends a part-filled batch of copies after 0.1 s
 	stop_check observed
 	n=$(J get "$RUN/observed-flows.jsonl" verdict src_ip=192.168.50.50 dst_ip=$SRV4 dst_port=53 2>/dev/null | sort -u | tr '\n' ' ')
-	n2=$(J get "$RUN/observed-flows.jsonl" verdict src_ip=192.168.50.50 dst_ip=$WWW4 dst_port=80 2>/dev/null | sort -u | tr '\n' ' ')
+	n2=$( (J get "$RUN/observed-flows.jsonl" verdict src_ip=192.168.50.50 dst_ip=$WWW4 dst_port=80
+	       J get "$RUN/observed-flows.jsonl" verdict src_ip=fd50::50 dst_ip=$WWW6 dst_port=80
+	      ) 2>/dev/null | sort -u | tr '\n' ' ')
 	check "observed: the daemon logged the laptop's DNS and HTTP flows, allowed" \
 		"DNS: $n; HTTP: $n2" eval '[ "$n" = "allow " ] && [ "$n2" = "allow " ]'
 	o=$(sed -n 's/.*NFLOG group [0-9]*: \([0-9]*\) packets .*/\1/p' "$DERR" | head -n 1)
