@@ -294,6 +294,7 @@ static void json_declared(struct jbuf *j, const struct live_gen *g,
 	json_str(j, "profile", policy_device_profile(d));
 	json_str(j, "policy_mode", policy_mode_name(policy_device_mode(d)));
 	json_bool(j, "trusted", policy_device_trusted(d));
+	json_bool(j, "observed", policy_device_observed(d));
 	if (policy_device_mac(d, mac)) {
 		mac_str(mac, a, sizeof(a));
 		json_str(j, "declared_mac", a);
