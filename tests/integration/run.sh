@@ -979,6 +979,21 @@ if dstart trusted "$P-br" "$RUN/iotjaild.pid" -c "$RUN/trusted.yaml" --bridge br
 		eval 'is_num "$tr" && [ "$tr" -ge 2 ]'
 	r=$(get cam 2 -4 http://www.example.test/)
 	check "trusted: the cam is still inspected (HTTP denied)" "curl: $r" [ "$r" != "$OKBODY" ]
+	# The first observed device by a reload: no observer runs, so the
+	# laptop is inspected (queued) until a restart, and the log says so.
+	sed '/^    profile: laptop$/a\    trusted: observed' "$LABPOL" >"$RUN/trusted.yaml"
+	kill -HUP "$DPID"
+	wait_until 5 log_has 'reload: generation [0-9]+ from'
+	snap t2
+	# (MQTT: the flow log checks below count the laptop's DNS and web)
+	r=0
+	in_ns laptop mosquitto_pub -h $MQTT4 -t "ij/$P/observed" -m x || r=$?
+	snap t3
+	q=$(delta queue t2 t3) ob=$(delta observed t2 t3)
+	check "trusted -> observed by reload: inspected until a restart, and said" \
+		"$(grep -m1 'not observed' "$DERR"); mosquitto_pub: $r; queue +$q, observed +$ob" \
+		eval 'log_has "observed devices: 2 addresses not observed.*restart" &&
+		      [ "$r" = 0 ] && is_num "$q" && [ "$q" -ge 1 ] && [ "$ob" = "?" ]'
 	stop_check trusted
 	n=$(J get "$RUN/trusted-flows.jsonl" dst_ip src_ip=192.168.50.50 2>/dev/null | grep -cE "^($SRV4|$WWW4)$")
 	c=$(J get "$RUN/trusted-flows.jsonl" verdict src_ip=192.168.50.10 dst_ip=$WWW4 dst_port=80 2>/dev/null | sort -u | tr '\n' ' ')
